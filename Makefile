@@ -1,0 +1,61 @@
+# hyperion.kernel: every developer and CI command goes through this file.
+# `make test` is the test command; `make setup` prepares a checkout for use.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUILD := .build
+# ansible looks collections up as ansible_collections/<namespace>/<name>.
+COLLECTION_LINK := $(BUILD)/collections/ansible_collections/hyperion/kernel
+SANITY_TREE := $(BUILD)/sanity/ansible_collections/hyperion/kernel
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup venv link test unit lint sanity changelog-lint clean
+
+help:
+	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"
+	@echo "make test    unit tests, ansible-lint (production), ansible-test sanity, changelog lint"
+	@echo "make unit | lint | sanity | changelog-lint    one part of 'make test'"
+	@echo "make clean   remove .venv and .build"
+
+$(BIN)/ansible: requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+venv: $(BIN)/ansible
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+link: $(COLLECTION_LINK)
+
+setup: venv link
+
+test: unit lint sanity changelog-lint
+
+unit: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: setup
+	$(BIN)/ansible-lint --profile production
+
+# ansible-test wants the collection at ansible_collections/hyperion/kernel and
+# refuses symlinked trees, so it gets a copy of exactly the files git knows.
+sanity: setup
+	rm -rf $(BUILD)/sanity
+	mkdir -p $(SANITY_TREE)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents -P {} $(SANITY_TREE)/
+	cd $(SANITY_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+changelog-lint: setup
+	$(BIN)/antsibull-changelog lint
+
+clean:
+	rm -rf $(VENV) $(BUILD)
