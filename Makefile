@@ -16,6 +16,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup venv link test unit lint sanity changelog-lint clean
 
+# Parts of `make test`. Fragments included below (lab/lab.mk, ...) append their own
+# test targets to TEST_TARGETS once those targets are green.
+TEST_TARGETS := unit lint sanity changelog-lint
+
 help:
 	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"
 	@echo "make test    unit tests, ansible-lint (production), ansible-test sanity, changelog lint"
@@ -38,7 +42,7 @@ link: $(COLLECTION_LINK)
 
 setup: venv link
 
-test: unit lint sanity changelog-lint
+test: $(TEST_TARGETS)
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit
@@ -59,3 +63,6 @@ changelog-lint: setup
 
 clean:
 	rm -rf $(VENV) $(BUILD)
+
+# Optional make fragments owned by subsystems (the VM lab, the kernel package pipeline).
+-include lab/lab.mk
