@@ -20,6 +20,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # test targets to TEST_TARGETS once those targets are green.
 TEST_TARGETS := unit lint sanity changelog-lint
 
+# Make fragments owned by subsystems (the VM lab, the kernel package pipeline).
+# Included before the `test` rule: prerequisites are expanded when a rule is read.
+-include lab/lab.mk
+
 help:
 	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"
 	@echo "make test    unit tests, ansible-lint (production), ansible-test sanity, changelog lint"
@@ -63,6 +67,3 @@ changelog-lint: setup
 
 clean:
 	rm -rf $(VENV) $(BUILD)
-
-# Optional make fragments owned by subsystems (the VM lab, the kernel package pipeline).
--include lab/lab.mk
