@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``tc -j qdisc show`` normaliser and tc's unit grammar.
+
+tc accepts rates, sizes and times with units ("100Mbit", "1.5kb", "5ms") and
+prints them back in base units in JSON (rates in bytes per second, sizes in
+bytes, times in microseconds for codel-style parameters). Both sides are
+brought to base units before they are compared, so that a plan written as
+``bandwidth 100Mbit`` matches a qdisc that reports ``"bandwidth": 12500000``.
+Unit tables follow tc(8) "PARAMETERS" and tc/tc_util.c.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+from .errors import SourceError, HyperionError
+
+# Multipliers to bits per second; tc stores bytes per second.
+_RATE_UNITS = {
+    '': 1, 'bit': 1,
+    'kbit': 1000, 'mbit': 1000 ** 2, 'gbit': 1000 ** 3, 'tbit': 1000 ** 4,
+    'kibit': 1024, 'mibit': 1024 ** 2, 'gibit': 1024 ** 3, 'tibit': 1024 ** 4,
+    'bps': 8,
+    'kbps': 8 * 1000, 'mbps': 8 * 1000 ** 2, 'gbps': 8 * 1000 ** 3, 'tbps': 8 * 1000 ** 4,
+    'kibps': 8 * 1024, 'mibps': 8 * 1024 ** 2, 'gibps': 8 * 1024 ** 3, 'tibps': 8 * 1024 ** 4,
+}
+# Multipliers to bytes.
+_SIZE_UNITS = {
+    '': 1, 'b': 1,
+    'k': 1024, 'kb': 1024, 'm': 1024 ** 2, 'mb': 1024 ** 2, 'g': 1024 ** 3, 'gb': 1024 ** 3,
+    'kbit': 1024 / 8.0, 'mbit': 1024 ** 2 / 8.0, 'gbit': 1024 ** 3 / 8.0,
+}
+# Multipliers to microseconds.
+_TIME_UNITS = {
+    '': 1, 'us': 1, 'usec': 1, 'usecs': 1,
+    'ms': 1000, 'msec': 1000, 'msecs': 1000,
+    's': 1000 ** 2, 'sec': 1000 ** 2, 'secs': 1000 ** 2,
+}
+_NUMBER_UNIT_RE = re.compile(r'^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*$')
+
+
+def _split(value, what):
+    if isinstance(value, bool):
+        raise HyperionError('%s must be a number with an optional unit, not %r' % (what, value))
+    if isinstance(value, (int, float)):
+        return float(value), ''
+    match = _NUMBER_UNIT_RE.match(str(value))
+    if not match:
+        raise HyperionError('%s %r is not a number with an optional unit' % (what, value))
+    return float(match.group(1)), match.group(2).lower()
+
+
+def parse_rate(value):
+    """A tc rate ("100Mbit", "12500kbps", 800000) in bytes per second.
+
+    As in tc, a bare number is bits per second.
+    """
+    number, unit = _split(value, 'rate')
+    if unit not in _RATE_UNITS:
+        raise HyperionError('rate %r has an unknown unit %r; use one of bit, kbit, mbit, gbit, kibit, bps, kbps, mbps, ...' % (value, unit))
+    return int(round(number * _RATE_UNITS[unit] / 8.0))
+
+
+def parse_size(value):
+    """A tc size ("1514", "64kb", "1m") in bytes; a bare number is bytes."""
+    number, unit = _split(value, 'size')
+    if unit not in _SIZE_UNITS:
+        raise HyperionError('size %r has an unknown unit %r; use b, kb, mb, gb or kbit, mbit' % (value, unit))
+    return int(round(number * _SIZE_UNITS[unit]))
+
+
+def parse_time(value):
+    """A tc time ("5ms", "100us", "1s") in microseconds; a bare number is microseconds."""
+    number, unit = _split(value, 'time')
+    if unit not in _TIME_UNITS:
+        raise HyperionError('time %r has an unknown unit %r; use us, ms or s' % (value, unit))
+    return int(round(number * _TIME_UNITS[unit]))
+
+
+def parse_qdisc_json(text, source='tc -j qdisc show'):
+    """The JSON array tc prints; an empty output is an empty list."""
+    text = text.strip()
+    if not text:
+        return []
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise SourceError('%s: output is not JSON: %s' % (source, exc))
+    if not isinstance(data, list):
+        raise SourceError('%s: expected a JSON array, got %s' % (source, type(data).__name__))
+    return data
+
+
+def normalize_qdisc(entry, default_dev=None):
+    """One qdisc as {'dev', 'kind', 'handle', 'parent', 'options'}.
+
+    ``parent`` is 'root' for a root qdisc, 'ingress' for ingress/clsact, else
+    the parent class id as tc prints it ("100:1"); handles lose nothing.
+    """
+    if not isinstance(entry, dict) or 'kind' not in entry:
+        raise SourceError('tc qdisc entry without a kind: %r' % (entry,))
+    if entry.get('root'):
+        parent = 'root'
+    elif entry.get('kind') in ('ingress', 'clsact'):
+        parent = 'ingress'
+    else:
+        parent = entry.get('parent')
+    return {
+        'dev': entry.get('dev', default_dev),
+        'kind': entry['kind'],
+        'handle': entry.get('handle'),
+        'parent': parent,
+        'options': entry.get('options') or {},
+    }
+
+
+def normalize_qdiscs(data, default_dev=None):
+    """Every qdisc of a ``tc -j qdisc show`` array, grouped by device, in tc's order."""
+    by_dev = {}
+    for entry in data:
+        qdisc = normalize_qdisc(entry, default_dev)
+        by_dev.setdefault(qdisc['dev'], []).append(qdisc)
+    return by_dev
+
+
+def _handle_major(handle):
+    return (handle or '').split(':')[0]
+
+
+def root_summary(qdiscs):
+    """What a device's egress root is, in one word a profile can match.
+
+    'cake', 'fq_codel', 'taprio', ...; a multi-queue root adds its children's
+    kind: 'mq/cake' when every child is cake, 'mq/mixed' otherwise; a device
+    with no root qdisc at all is None.
+    """
+    root = None
+    for qdisc in qdiscs:
+        if qdisc['parent'] == 'root':
+            root = qdisc
+            break
+    if root is None:
+        return None
+    if root['kind'] not in ('mq', 'mqprio'):
+        return root['kind']
+    major = _handle_major(root['handle'])
+    kinds = set(q['kind'] for q in qdiscs
+                if q is not root and q['parent'] not in ('root', 'ingress') and _handle_major(q['parent']) == major)
+    if not kinds:
+        return root['kind']
+    return '%s/%s' % (root['kind'], kinds.pop() if len(kinds) == 1 else 'mixed')
