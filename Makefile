@@ -49,7 +49,7 @@ setup: venv link
 test: $(TEST_TARGETS)
 
 unit: setup
-	$(BIN)/python -m pytest -q tests/unit
+	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit
 
 lint: setup
 	$(BIN)/ansible-lint --profile production

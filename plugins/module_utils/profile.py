@@ -43,7 +43,8 @@ SEVERITIES = ('required', 'recommended')
 CONDITIONS_RE = re.compile(r'^(CONFIG_[A-Z0-9_]+|zram_swap_active)$')
 ITEM_KEYS = frozenset(('id', 'match', 'value', 'values', 'min', 'max', 'pattern', 'severity', 'reason',
                        'seed', 'seed_name', 'applies_if', 'since', 'until', 'skip'))
-PROFILE_KEYS = frozenset(('schema_version', 'name', 'description', 'release', 'kernel_version', 'items', 'unmapped'))
+# 'overlays' is written by resolve_profile(): a resolved profile lists what was applied to it.
+PROFILE_KEYS = frozenset(('schema_version', 'name', 'description', 'release', 'kernel_version', 'items', 'unmapped', 'overlays'))
 OVERLAY_KEYS = frozenset(('schema_version', 'name', 'description', 'items'))
 UNMAPPED_KEYS = frozenset(('seed_name', 'seed', 'reason'))
 
@@ -255,7 +256,7 @@ def resolve_profile(profile, overlays=(), overrides=None):
     """One resolved profile: base + overlays in order + overrides (from inventory)."""
     resolved = validate_profile(copy.deepcopy(profile))
     items = resolved['items']
-    applied = []
+    applied = list(resolved.get('overlays') or [])
     for index, overlay in enumerate(overlays):
         where = 'overlay %s' % (overlay.get('name') if isinstance(overlay, dict) and overlay.get('name') else '#%d' % (index + 1))
         _check_keys(overlay, OVERLAY_KEYS, where)

@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Resolve the profile on the controller, then run the module on the host.
+
+Profiles are YAML files in the collection (or the user's), so they are read
+here, where PyYAML is, and sent to the host as data. A bad profile, overlay or
+override fails here, before anything reaches a host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+from ansible_collections.hyperion.kernel.plugins.module_utils.profile_files import load_resolved
+
+
+def _plain(value):
+    """Plain JSON types (task arguments may carry templating wrappers)."""
+    return json.loads(json.dumps(value))
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(('profile', 'overlays', 'overrides', 'config_path', 'fail_on', 'strict'))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+
+        args = dict(self._task.args)
+        unknown = set(args) - self._VALID_ARGS
+        if unknown:
+            result.update(failed=True, msg='unsupported parameter(s) for profile_check: %s; supported: %s'
+                          % (', '.join(sorted(unknown)), ', '.join(sorted(self._VALID_ARGS))))
+            return result
+        base_dir = self._loader.get_basedir()
+        try:
+            resolved = load_resolved(
+                profile=args.get('profile') or 'hyperion-2.2.4',
+                overlays=_plain(args.get('overlays') or []),
+                overrides=_plain(args.get('overrides') or {}),
+                base_dir=base_dir,
+            )
+        except HyperionError as exc:
+            result.update(failed=True, msg='profile error: %s' % exc)
+            return result
+
+        module_args = dict(args)
+        module_args['resolved_profile'] = resolved
+        result.update(self._execute_module(module_name='hyperion.kernel.profile_check',
+                                           module_args=module_args, task_vars=task_vars))
+        return result

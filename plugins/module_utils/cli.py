@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""hyperion-check: the profile check without Ansible, for kernel builders.
+
+Checks this machine's running kernel, or a kernel config file, against a
+profile and prints a text or JSON report. Exit status: 0 compliant, 1 drift,
+2 bad input.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import json
+import subprocess
+import sys
+
+from .check import evaluate, verdict
+from .errors import HyperionError
+from .facts import gather_facts
+from .profile import wanted_sources
+from .profile_files import available, load_resolved
+from .report import format_text
+
+
+def run_command(argv):
+    """(rc, stdout, stderr) of a tool; a missing tool is rc 127."""
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    except OSError as exc:
+        return 127, '', '%s: %s' % (argv[0], exc.strerror or exc)
+    out, err = proc.communicate()
+    return proc.returncode, out, err
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='hyperion-check',
+        description='Check the running kernel, or a kernel config file, against a Hyperion profile.')
+    parser.add_argument('--profile', default='hyperion-2.2.4',
+                        help='shipped profile name or path to a YAML/JSON profile (default: %(default)s; shipped: '
+                             + ', '.join(available('profile')) + ')')
+    parser.add_argument('--overlay', action='append', default=[], metavar='NAME_OR_PATH',
+                        help='site overlay, repeatable (shipped: %s)' % ', '.join(available('overlay')))
+    parser.add_argument('--config', metavar='FILE',
+                        help='check this kernel config file (.config, /boot/config-*, config.gz) instead of the running kernel')
+    parser.add_argument('--root', default='/', help='read procfs/sysfs under this directory (default: /)')
+    parser.add_argument('--format', choices=('text', 'json'), default='text')
+    parser.add_argument('--all', action='store_true', help='list passing and not applicable items too')
+    parser.add_argument('--fail-on', choices=('required', 'recommended', 'never'), default='required')
+    parser.add_argument('--strict', action='store_true', help='unknown required items count as failures')
+    return parser
+
+
+def main(argv=None, stdout=None, run=run_command):
+    stdout = stdout or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        profile = load_resolved(args.profile, args.overlay)
+        sysctls, modparams = wanted_sources(profile)
+        facts = gather_facts(args.root, None if args.config else run, sysctls=sysctls, modparams=modparams,
+                             subsets=['config'] if args.config else None, config_path=args.config)
+        if args.config and facts['config'].get('options') is None:
+            raise HyperionError(facts['config']['error'])
+        results, summary = evaluate(profile, facts, config_only=bool(args.config))
+        compliant, message = verdict(summary, args.fail_on, args.strict)
+    except HyperionError as exc:
+        sys.stderr.write('hyperion-check: error: %s\n' % exc)
+        return 2
+    if args.format == 'json':
+        json.dump({'compliant': compliant, 'message': message, 'profile': profile['name'],
+                   'overlays': profile.get('overlays', []), 'kernel_release': facts['kernel']['release'],
+                   'config_source': facts['config'].get('source'), 'items': results, 'summary': summary,
+                   'errors': facts['errors']}, stdout, indent=2, sort_keys=True)
+        stdout.write('\n')
+    else:
+        subject = args.config or 'running kernel %s' % facts['kernel']['release']
+        title = '%s against %s%s' % (subject, profile['name'],
+                                     ''.join(' + ' + o for o in profile.get('overlays', [])))
+        show = ('pass', 'fail', 'not_applicable', 'unknown') if args.all else ('fail', 'unknown')
+        stdout.write(format_text(results, summary, title, show=show))
+        for error in facts['errors']:
+            stdout.write('note: %s\n' % error)
+        stdout.write(('COMPLIANT: ' if compliant else 'DRIFT: ') + message + '\n')
+    return 0 if compliant else 1

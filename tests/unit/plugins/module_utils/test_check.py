@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+
+import pytest
+
+from ansible_collections.hyperion.kernel.plugins.module_utils.check import evaluate, match_value, verdict
+from ansible_collections.hyperion.kernel.plugins.module_utils.facts import gather_facts
+from ansible_collections.hyperion.kernel.plugins.module_utils.profile import wanted_sources
+from ansible_collections.hyperion.kernel.plugins.module_utils.profile_files import load_resolved
+
+KCONFIG = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'kconfig')
+
+
+def _by_id(results):
+    return dict((r['id'], r) for r in results)
+
+
+def _replay(capture):
+    """A command runner that answers from a capture's cmd/ outputs, as the real tools did."""
+    def run(argv):
+        if argv == ['tc', '-j', 'qdisc', 'show']:
+            with open(os.path.join(capture, 'cmd', 'tc-j-qdisc-show.json')) as handle:
+                return 0, handle.read(), ''
+        return 127, '', '%s was not captured' % argv[0]
+    return run
+
+
+@pytest.fixture
+def host_root(tmp_path, host_capture):
+    """The host capture plus its own kernel config placed where /boot/config-<release> would be."""
+    root = tmp_path / 'root'
+    shutil.copytree(host_capture, str(root))
+    release = (root / 'uname-r').read_text().strip()
+    (root / 'boot').mkdir()
+    shutil.copy(os.path.join(KCONFIG, 'host-6.18.44-fc-v669.config'), str(root / 'boot' / ('config-' + release)))
+    return str(root)
+
+
+def test_host_capture_against_gaming_cafe(host_root):
+    profile = load_resolved('hyperion-2.2.4', ['gaming_cafe'])
+    sysctls, modparams = wanted_sources(profile)
+    facts = gather_facts(host_root, _replay(host_root), sysctls=sysctls, modparams=modparams)
+    results, summary = evaluate(profile, facts)
+    items = _by_id(results)
+    assert facts['config']['source'].endswith('boot/config-6.18.44-fc-v669')
+    assert items['uname:release']['status'] == 'fail'
+    assert items['uname:release']['actual'] == '6.18.44-fc-v669'
+    assert items['CONFIG_TCP_CONG_BBR']['status'] == 'pass'
+    assert items['CONFIG_SCHED_BORE']['status'] == 'fail'
+    assert items['CONFIG_NET_SCH_CAKE']['actual'] == 'is not set'
+    assert items['sysctl:net.ipv4.tcp_congestion_control']['status'] == 'pass'
+    # The capture's zram1 is the swap device at priority 100, zram0 is not a swap.
+    assert items['swap:zram0:priority']['status'] == 'fail'
+    assert items['zram:zram0:recomp_algorithm']['status'] == 'not_applicable'
+    assert items['bore:burst_smoothness']['status'] == 'not_applicable'
+    assert items['CONFIG_PREEMPT_LAZY']['status'] == 'fail'  # 6.18 >= 6.13, so the symbol counts
+    assert items['CONFIG_SCHED_DEBUG']['status'] == 'not_applicable'  # removed in 6.15
+    assert items['iosched:rotational']['status'] == 'fail'
+    assert items['iosched:rotational']['detail'] == 'vda=mq-deadline'
+    assert items['iosched:nvme']['status'] == 'not_applicable'
+    assert items['thp:enabled']['status'] == 'pass'
+    assert items['thp:defrag']['actual'] == 'madvise'
+    assert items['tracer:function']['status'] in ('pass', 'fail')
+    assert items['cmdline:kgdboc']['status'] == 'unknown'  # the host capture leaves /proc/cmdline out
+    assert items['sysctl:kernel.sysrq']['actual'] is None  # no CONFIG_MAGIC_SYSRQ on this kernel
+    assert items['qdisc:@default_route:root']['status'] == 'unknown'  # the default route was not captured
+    compliant, message = verdict(summary)
+    assert not compliant
+    assert 'CONFIG_SCHED_BORE' in message and 'uname:release' in message
+    assert summary['total'] == len(profile['items'])
+    assert sum(summary['counts'].values()) == summary['total']
+
+
+def test_trixie_config_file_only_checks_config_items():
+    profile = load_resolved('hyperion-2.2.4')
+    facts = gather_facts('/nonexistent-root', None, subsets=['config'],
+                         config_path=os.path.join(KCONFIG, 'debian-trixie-6.12.117+deb13-amd64.config'))
+    results, summary = evaluate(profile, facts, config_only=True)
+    items = _by_id(results)
+    assert items['sysctl:kernel.sysrq']['status'] == 'not_applicable'
+    assert items['CONFIG_NET_SCH_CAKE']['status'] == 'fail' and items['CONFIG_NET_SCH_CAKE']['actual'] == 'm'
+    assert items['CONFIG_ZRAM_MULTI_COMP']['actual'] == 'is not set'
+    assert items['CONFIG_PREEMPT_LAZY']['status'] == 'not_applicable'  # 6.12 predates 6.13
+    assert items['CONFIG_SCHED_DEBUG']['status'] in ('pass', 'fail')  # still a symbol in 6.12
+    assert items['CONFIG_SCHED_BORE']['detail'].startswith('absent from the config')
+    assert items['CONFIG_MAGIC_SYSRQ_DEFAULT_ENABLE']['actual'] == '0x01b6'
+    assert items['CONFIG_MAGIC_SYSRQ_DEFAULT_ENABLE']['status'] == 'fail'
+    assert summary['counts']['unknown'] == 0
+
+
+def test_unreadable_config_makes_config_items_unknown(tmp_path):
+    profile = load_resolved('hyperion-2.2.4')
+    facts = gather_facts(str(tmp_path), None, subsets=['config'])
+    results, summary = evaluate(profile, facts)
+    items = _by_id(results)
+    assert items['CONFIG_SCHED_BORE']['status'] == 'unknown'
+    assert 'no readable kernel config' in items['CONFIG_SCHED_BORE']['detail']
+    assert 'CONFIG_SCHED_BORE' in summary['unknown_required']
+    # No release could be read from an empty root either: the only *failed* required item.
+    assert summary['failed_required'] == ['uname:release']
+    assert 'CONFIG_SCHED_BORE' not in verdict(summary)[1]
+    assert 'CONFIG_SCHED_BORE' in verdict(summary, strict=True)[1]
+
+
+@pytest.mark.parametrize('item,actual,expected', [
+    ({'match': 'exact', 'value': 1}, '0x1', True),
+    ({'match': 'exact', 'value': 'y'}, 'm', False),
+    ({'match': 'exact', 'value': 'N'}, 'N', True),
+    ({'match': 'enabled'}, 'm', True),
+    ({'match': 'not_set'}, 'is not set', True),
+    ({'match': 'not_set'}, None, True),
+    ({'match': 'not_set'}, 'ttyS0,115200', False),
+    ({'match': 'present'}, None, False),
+    ({'match': 'range', 'min': 0.45, 'max': 0.55}, '0.5', True),
+    ({'match': 'range', 'min': 1}, 'abc', False),
+    ({'match': 'one_of', 'values': ['cake', 'mq/cake']}, 'mq/cake', True),
+    ({'match': 'pattern', 'pattern': '^6\\.19\\.'}, '6.19.6-Hyperion-2.2.4', True),
+])
+def test_match_forms(item, actual, expected):
+    assert match_value(item, actual) is expected
+
+
+def test_verdict_policies():
+    summary = {'counts': {'pass': 1, 'fail': 2, 'not_applicable': 0, 'unknown': 0}, 'total': 3,
+               'failed_required': [], 'failed_recommended': ['CONFIG_X', 'CONFIG_Y'], 'unknown_required': []}
+    assert verdict(summary)[0] is True
+    assert verdict(summary, 'recommended')[0] is False
+    assert verdict(summary, 'never')[0] is True
+    with pytest.raises(ValueError):
+        verdict(summary, 'sometimes')

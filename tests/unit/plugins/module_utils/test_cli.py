@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+from ansible_collections.hyperion.kernel.plugins.module_utils.cli import main
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KCONFIG = os.path.join(HERE, '..', '..', 'fixtures', 'kconfig')
+TRIXIE = os.path.join(KCONFIG, 'debian-trixie-6.12.117+deb13-amd64.config')
+SCRIPT = os.path.join(HERE, '..', '..', '..', '..', 'tools', 'hyperion-check')
+
+
+def test_config_file_json_report():
+    out = io.StringIO()
+    assert main(['--config', TRIXIE, '--format', 'json'], stdout=out) == 1
+    report = json.loads(out.getvalue())
+    assert report['compliant'] is False
+    assert report['config_source'] == TRIXIE
+    assert 'CONFIG_SCHED_BORE' in report['summary']['failed_required']
+    assert len(report['items']) == report['summary']['total']
+
+
+def test_text_report_and_never_policy():
+    out = io.StringIO()
+    assert main(['--config', TRIXIE, '--fail-on', 'never', '--overlay', 'gaming_cafe'], stdout=out) == 0
+    text = out.getvalue()
+    assert 'against hyperion-2.2.4 + gaming_cafe' in text
+    assert 'FAIL CONFIG_SCHED_BORE' in text
+    assert text.rstrip().splitlines()[-1].startswith('COMPLIANT: ')
+
+
+def test_bad_input_exits_2_without_traceback(capsys, tmp_path):
+    assert main(['--config', str(tmp_path / 'missing')]) == 2
+    assert main(['--profile', 'nope']) == 2
+    err = capsys.readouterr().err
+    assert 'cannot read kernel config' in err and "unknown profile 'nope'" in err
+    assert 'Traceback' not in err
+
+
+def test_script_runs_without_ansible_on_the_path(tmp_path):
+    env = dict(os.environ, PYTHONPATH='')
+    proc = subprocess.run([sys.executable, '-S', SCRIPT, '--config', TRIXIE, '--fail-on', 'never'],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
+                          cwd=str(tmp_path), check=False)
+    # -S drops site-packages, so neither Ansible nor PyYAML is importable: YAML profiles need PyYAML.
+    assert proc.returncode == 2
+    assert 'needs PyYAML' in proc.stderr
+    proc = subprocess.run([sys.executable, SCRIPT, '--config', TRIXIE, '--fail-on', 'never'],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
+                          cwd=str(tmp_path), check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert 'FAIL CONFIG_SCHED_BORE' in proc.stdout
