@@ -15,12 +15,15 @@
 #   --private   for a shared machine: skip /proc/cmdline, dmesg and other interfaces' link
 #               details (MAC addresses); the capture keeps only the links this script made
 #   --host      shorthand for --cleanup --private
+
+# The messages quote commands in backticks on purpose:
+# shellcheck disable=SC2016
 set -euo pipefail
 export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 usage() {
-    sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
     exit 2
 }
 

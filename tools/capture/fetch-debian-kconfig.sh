@@ -19,7 +19,7 @@ case "$SUITE" in ''|*[!a-z0-9-]*) usage ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel)
 OUTDIR=${2:-$ROOT/tests/unit/fixtures/kconfig}
-# shellcheck source=tools/capture/lib-apt.sh
+# shellcheck source=lib-apt.sh disable=SC1091
 . "$HERE/lib-apt.sh"
 
 MIRROR=$(debian_mirror) || { echo "no Debian mirror found in the host's apt config" >&2; exit 1; }
