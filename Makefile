@@ -11,6 +11,7 @@ BUILD := .build
 # ansible looks collections up as ansible_collections/<namespace>/<name>.
 COLLECTION_LINK := $(BUILD)/collections/ansible_collections/hyperion/kernel
 SANITY_TREE := $(BUILD)/sanity/ansible_collections/hyperion/kernel
+SANITY_VENV := $(BUILD)/sanity-venv
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -54,13 +55,31 @@ unit: setup
 lint: setup
 	$(BIN)/ansible-lint --profile production
 
+# ansible-test's own pinned sanity requirements, in a venv of their own: its --venv
+# mode would fetch a pip bootstrap script from outside the package registries.
+$(SANITY_VENV)/bin/ansible-test: constraints.txt
+	rm -rf $(SANITY_VENV)
+	$(PYTHON) -m venv $(SANITY_VENV)
+	$(SANITY_VENV)/bin/pip install --quiet ansible-core -c constraints.txt
+	$(SANITY_VENV)/bin/pip install --quiet $$(for f in $(SANITY_VENV)/lib/python3*/site-packages/ansible_test/_data/requirements/sanity.*.txt; do printf -- '-r %s ' "$$f"; done)
+	touch $@
+
 # ansible-test wants the collection at ansible_collections/hyperion/kernel and
 # refuses symlinked trees, so it gets a copy of exactly the files git knows.
-sanity: setup
+sanity: setup $(SANITY_VENV)/bin/ansible-test
 	rm -rf $(BUILD)/sanity
 	mkdir -p $(SANITY_TREE)
 	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents -P {} $(SANITY_TREE)/
-	cd $(SANITY_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	# ansible-test lists content through git; the copy sits in an ignored directory of
+	# this checkout, so it gets a repository of its own.
+	cd $(SANITY_TREE) && git init -q && git add -A
+	# ansible-test bootstraps pip into each sanity venv with a script it downloads
+	# from a host outside the registries; give it the offline equivalent.
+	for version in $$(sed -n "s/^ *pip='\([0-9.]*\)',\$$/\1/p" $(SANITY_VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); do \
+	  cache=$$HOME/.ansible/test/cache/get_pip_$$(echo $$version | tr . _).py; \
+	  [ -e "$$cache" ] || { mkdir -p "$$(dirname "$$cache")"; cp tests/sanity/offline_get_pip.py "$$cache"; }; \
+	done
+	cd $(SANITY_TREE) && PATH=$(CURDIR)/$(SANITY_VENV)/bin:$$PATH ansible-test sanity --python 3.11 --color no
 
 changelog-lint: setup
 	$(BIN)/antsibull-changelog lint

@@ -23,7 +23,7 @@ description:
     debug control) and C(thp)."
   - A source that cannot be read is listed in C(errors) and leaves its part empty; the module only fails on bad arguments.
 author:
-  - Hyperion kernel project
+  - Hyperion kernel project (@hyperion-kernel)
 options:
   gather_subset:
     description:
@@ -55,14 +55,19 @@ options:
     default: []
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
     details: Nothing is changed, so there is nothing to show as a difference.
   facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
     support: full
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
 seealso:
   - module: hyperion.kernel.profile_check
