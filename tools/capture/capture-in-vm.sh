@@ -13,7 +13,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
     exit 2
 }
 [ $# -eq 2 ] || usage
@@ -28,7 +28,7 @@ done
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel)
-# shellcheck source=tools/capture/lib-apt.sh
+# shellcheck source=lib-apt.sh disable=SC1091
 . "$HERE/lib-apt.sh"
 CACHE=$ROOT/.cache/capture/$SUITE
 ROOTFS=$CACHE/rootfs
@@ -96,7 +96,8 @@ build_rootfs() {
 mkdir -p "$CACHE"
 [ -e "$CACHE/rootfs.complete" ] || build_rootfs
 
-KERNEL=$(ls "$ROOTFS"/boot/vmlinuz-* | sort -V | tail -n1)
+KERNEL=$(find "$ROOTFS/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n1)
+[ -n "$KERNEL" ] || { echo "no kernel in $ROOTFS/boot" >&2; exit 1; }
 RELEASE=${KERNEL##*/vmlinuz-}
 INITRD=$ROOTFS/boot/initrd.img-$RELEASE
 [ -r "$INITRD" ] || { echo "no initrd for $RELEASE" >&2; exit 1; }
