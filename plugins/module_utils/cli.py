@@ -19,6 +19,7 @@ import sys
 
 from .check import evaluate, verdict
 from .errors import HyperionError
+from .fragment import render_fragment
 from .facts import gather_facts
 from .profile import wanted_sources
 from .profile_files import available, load_resolved
@@ -51,14 +52,31 @@ def build_parser():
     parser.add_argument('--all', action='store_true', help='list passing and not applicable items too')
     parser.add_argument('--fail-on', choices=('required', 'recommended', 'never'), default='required')
     parser.add_argument('--strict', action='store_true', help='unknown required items count as failures')
+    parser.add_argument('--override', action='append', default=[], metavar='ID=VALUE',
+                        help='exact value for one item, repeatable (e.g. CONFIG_LOCALVERSION=-hyperion)')
+    parser.add_argument('--fragment', action='store_true',
+                        help="print the profile's CONFIG_ items as a Kconfig fragment and exit")
     return parser
+
+
+def parse_overrides(pairs):
+    overrides = {}
+    for pair in pairs:
+        item_id, sep, value = pair.partition('=')
+        if not sep or not item_id:
+            raise HyperionError('--override %r must be ID=VALUE' % pair)
+        overrides[item_id] = value
+    return overrides
 
 
 def main(argv=None, stdout=None, run=run_command):
     stdout = stdout or sys.stdout
     args = build_parser().parse_args(argv)
     try:
-        profile = load_resolved(args.profile, args.overlay)
+        profile = load_resolved(args.profile, args.overlay, parse_overrides(args.override))
+        if args.fragment:
+            stdout.write(render_fragment(profile))
+            return 0
         sysctls, modparams = wanted_sources(profile)
         facts = gather_facts(args.root, None if args.config else run, sysctls=sysctls, modparams=modparams,
                              subsets=['config'] if args.config else None, config_path=args.config)

@@ -154,3 +154,72 @@ def root_summary(qdiscs):
     if not kinds:
         return root['kind']
     return '%s/%s' % (root['kind'], kinds.pop() if len(kinds) == 1 else 'mixed')
+
+
+# Option value types of the qdiscs this collection plans, as tc -j prints them.
+_OPTION_TYPES = {
+    'cake': {'bandwidth': 'rate', 'rtt': 'time', 'overhead': 'int'},
+    'fq': {'maxrate': 'rate', 'limit': 'int', 'flow_limit': 'int', 'quantum': 'size', 'initial_quantum': 'size',
+           'horizon': 'time', 'low_rate_threshold': 'rate'},
+    'fq_codel': {'target': 'time', 'interval': 'time', 'limit': 'int', 'flows': 'int', 'quantum': 'size',
+                 'memory_limit': 'size', 'ce_threshold': 'time'},
+    'etf': {'delta': 'int'},
+    'taprio': {'base_time': 'int', 'cycle_time': 'int', 'cycle_time_extension': 'int'},
+    'tbf': {'rate': 'rate', 'burst': 'size', 'lat': 'time'},
+}
+_PARSERS = {'rate': parse_rate, 'time': parse_time, 'size': parse_size, 'int': lambda v: int(str(v), 0)}
+
+
+def normalize_options(kind, options):
+    """tc -j options in base units with clean keys.
+
+    Some iproute2 releases print keys with a trailing space ("priomap "); cake
+    prints an unlimited bandwidth as the string "unlimited", which is 0 here as
+    in the kernel.
+    """
+    result = {}
+    for key, value in (options or {}).items():
+        key = key.strip()
+        if kind == 'cake' and key == 'bandwidth' and value == 'unlimited':
+            value = 0
+        result[key] = value
+    return result
+
+
+def _close(desired, actual, kind_of_value):
+    if kind_of_value != 'time':
+        return desired == actual
+    # The kernel keeps codel times in 1024 ns units, so 3ms reads back as 2999us.
+    return abs(desired - actual) <= max(2, desired // 1000)
+
+
+def option_differences(kind, desired, actual_options):
+    """{key: (desired, actual)} for planned options the qdisc does not have.
+
+    ``desired`` holds tc-style values ("100Mbit", "5ms", 1514, True); the
+    actual options come from tc -j and are compared in base units.
+    """
+    actual = normalize_options(kind, actual_options)
+    types = _OPTION_TYPES.get(kind, {})
+    differences = {}
+    for key, wanted in desired.items():
+        have = actual.get(key)
+        kind_of_value = types.get(key)
+        if kind_of_value and have is not None and not isinstance(wanted, bool):
+            if kind_of_value == 'rate' and str(wanted).lower() == 'unlimited':
+                wanted_base = 0
+            else:
+                wanted_base = _PARSERS[kind_of_value](wanted)
+            try:
+                have_base = int(have)
+            except (TypeError, ValueError):
+                differences[key] = (wanted, have)
+                continue
+            if not _close(wanted_base, have_base, kind_of_value):
+                differences[key] = (wanted, have)
+        elif isinstance(wanted, bool) or isinstance(have, bool):
+            if bool(wanted) != (have is True or have == 'on'):
+                differences[key] = (wanted, have)
+        elif str(wanted) != str(have):
+            differences[key] = (wanted, have)
+    return differences

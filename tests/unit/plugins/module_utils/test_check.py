@@ -136,3 +136,45 @@ def test_verdict_policies():
     assert verdict(summary, 'never')[0] is True
     with pytest.raises(ValueError):
         verdict(summary, 'sometimes')
+
+
+@pytest.fixture
+def trixie_root(tmp_path):
+    """The trixie VM capture with Debian's trixie config where /boot/config-<release> would be."""
+    capture = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'vm', 'trixie-6.12.117+deb13-amd64')
+    root = tmp_path / 'root'
+    shutil.copytree(capture, str(root))
+    (root / 'boot').mkdir()
+    shutil.copy(os.path.join(KCONFIG, 'debian-trixie-6.12.117+deb13-amd64.config'),
+                str(root / 'boot' / 'config-6.12.117+deb13-amd64'))
+    return str(root)
+
+
+def test_trixie_vm_against_lab_overlay(trixie_root):
+    profile = load_resolved('hyperion-2.2.4', ['lab'])
+    sysctls, modparams = wanted_sources(profile)
+    facts = gather_facts(trixie_root, _replay(trixie_root), sysctls=sysctls, modparams=modparams)
+    items = _by_id(evaluate(profile, facts)[0])
+    # The capture booted with kgdboc=ttyS0,115200 and "dyndbg=module zram +p" on the command line.
+    assert facts['cmdline']['params']['dyndbg'] == 'module zram +p'
+    assert facts['cmdline']['init_args'] == ['init_arg1', 'init_arg2']
+    assert items['cmdline:kgdboc']['status'] == 'pass'
+    assert items['cmdline:kgdbwait']['status'] == 'pass'
+    # zram0: zstd swap at priority 100; no recompression on Debian's kernel.
+    assert items['zram:zram0:comp_algorithm']['status'] == 'pass'
+    assert items['swap:zram0:priority']['status'] == 'pass'
+    assert items['zram:zram0:recomp_algorithm']['status'] == 'not_applicable'
+    assert facts['zram']['zram_swap_active'] is True
+    assert items['modparam:zswap.enabled']['status'] == 'pass'  # booted with zswap.enabled=0
+    assert items['sysctl:kernel.sysrq']['status'] == 'pass'  # sysrq_always_enabled reads back 1
+    assert items['tracer:function']['status'] == 'pass'
+    assert items['thp:enabled']['status'] == 'pass'  # transparent_hugepage=madvise
+    assert items['CONFIG_NET_SCH_CAKE']['actual'] == 'm'
+    assert items['CONFIG_PREEMPT_LAZY']['status'] == 'not_applicable'
+    assert items['uname:release']['actual'] == '6.12.117+deb13-amd64'
+    # qemu's virtio disks say rotational=1; fd0 and sr0 are skipped.
+    assert sorted(facts['block']) == ['vda', 'vdb']
+    assert facts['block']['vda']['schedulers_available'] == ['none', 'mq-deadline']
+    assert items['iosched:rotational']['status'] == 'fail'
+    assert items['iosched:rotational']['detail'] == 'vda=none, vdb=none'
+    assert items['iosched:nvme']['status'] == 'not_applicable'
