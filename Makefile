@@ -15,7 +15,7 @@ SANITY_VENV := $(BUILD)/sanity-venv
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup venv link test unit lint sanity changelog-lint clean
+.PHONY: help setup venv link test unit lint sanity changelog-lint clean docs
 
 # Parts of `make test`. Fragments included below (lab/lab.mk, ...) append their own
 # test targets to TEST_TARGETS once those targets are green.
@@ -29,6 +29,7 @@ help:
 	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"
 	@echo "make test    unit tests, ansible-lint (production), ansible-test sanity, changelog lint"
 	@echo "make unit | lint | sanity | changelog-lint    one part of 'make test'"
+	@echo "make docs    regenerate docs/seed-mapping.md from the profile"
 	@echo "make clean   remove .venv and .build"
 
 $(BIN)/ansible: requirements-dev.txt constraints.txt
@@ -83,6 +84,9 @@ sanity: setup $(SANITY_VENV)/bin/ansible-test
 
 changelog-lint: setup
 	$(BIN)/antsibull-changelog lint
+
+docs: setup
+	$(BIN)/python tools/hyperion-check --seed-mapping > docs/seed-mapping.md
 
 clean:
 	rm -rf $(VENV) $(BUILD)

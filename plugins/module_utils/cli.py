@@ -23,7 +23,7 @@ from .fragment import render_fragment
 from .facts import gather_facts
 from .profile import wanted_sources
 from .profile_files import available, load_resolved
-from .report import format_text
+from .report import format_text, render_seed_mapping
 
 
 def run_command(argv):
@@ -56,6 +56,8 @@ def build_parser():
                         help='exact value for one item, repeatable (e.g. CONFIG_LOCALVERSION=-hyperion)')
     parser.add_argument('--fragment', action='store_true',
                         help="print the profile's CONFIG_ items as a Kconfig fragment and exit")
+    parser.add_argument('--seed-mapping', action='store_true',
+                        help='print the table of release-notes names and the real interfaces checked, and exit')
     return parser
 
 
@@ -76,6 +78,9 @@ def main(argv=None, stdout=None, run=run_command):
         profile = load_resolved(args.profile, args.overlay, parse_overrides(args.override))
         if args.fragment:
             stdout.write(render_fragment(profile))
+            return 0
+        if args.seed_mapping:
+            stdout.write(render_seed_mapping(profile))
             return 0
         sysctls, modparams = wanted_sources(profile)
         facts = gather_facts(args.root, None if args.config else run, sysctls=sysctls, modparams=modparams,

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from .check import describe_expected
+
 _MARKS = {'pass': 'ok  ', 'fail': 'FAIL', 'not_applicable': 'n/a ', 'unknown': '??  '}
 
 
@@ -39,4 +41,25 @@ def format_text(results, summary, title, show=('fail', 'unknown')):
     lines.append('%d items: %d pass, %d fail (%d required), %d not applicable, %d unknown' % (
         summary['total'], counts['pass'], counts['fail'], len(summary['failed_required']),
         counts['not_applicable'], counts['unknown']))
+    return '\n'.join(lines) + '\n'
+
+
+def render_seed_mapping(profile):
+    """Markdown tables: release-notes names that are not real interfaces, and what is checked instead."""
+    lines = ['# Release notes to real kernel interfaces',
+             '',
+             'Generated from `profiles/%s.yml` by `make docs`; do not edit by hand.' % profile['name'],
+             '',
+             'The release notes name some options and files that no kernel has. The profile keeps their intent '
+             'and checks the real interface; the notes\' name stays on the item as `seed_name`.',
+             '',
+             '| Release notes say | Checked as | Expected | Why |',
+             '|---|---|---|---|']
+    for item in profile['items']:
+        if item.get('seed_name'):
+            lines.append('| `%s` | `%s` | %s | %s |' % (item['seed_name'], item['id'], describe_expected(item),
+                                                         item.get('reason', '')))
+    lines += ['', '## Names with no checkable counterpart', '', '| Release notes say | Why there is no check |', '|---|---|']
+    for entry in profile.get('unmapped', []):
+        lines.append('| `%s` | %s |' % (entry['seed_name'], entry['reason']))
     return '\n'.join(lines) + '\n'

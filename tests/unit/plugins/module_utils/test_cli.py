@@ -60,3 +60,31 @@ def test_script_runs_without_ansible_on_the_path(tmp_path):
                           cwd=str(tmp_path), check=False)
     assert proc.returncode == 0, proc.stderr
     assert 'FAIL CONFIG_SCHED_BORE' in proc.stdout
+
+
+def test_seed_mapping_doc_is_in_sync_with_the_profile():
+    out = io.StringIO()
+    assert main(['--seed-mapping'], stdout=out) == 0
+    with open(os.path.join(HERE, '..', '..', '..', '..', 'docs', 'seed-mapping.md')) as handle:
+        assert handle.read() == out.getvalue(), 'docs/seed-mapping.md is stale: run make docs'
+    for name in ('comp_algorithm2', 'CONFIG_ZRAM_DEF_COMP2', 'CONFIG_SCHED_BORE_BURST_SMOOTHNESS', 'CONFIG_IOSCHED_ADIOS',
+                 'bore_burst_smoothness', 'NUMA_AWARE_SPINLOCKS', 'CONFIG_UDP_GRO'):
+        assert name in out.getvalue()
+
+
+def test_fragment_output_parses_as_kconfig():
+    from ansible_collections.hyperion.kernel.plugins.module_utils.kconfig import NOT_SET, parse_kconfig
+    out = io.StringIO()
+    assert main(['--fragment', '--override', 'CONFIG_LOCALVERSION=-hyperion'], stdout=out) == 0
+    fragment = parse_kconfig(out.getvalue(), source='fragment')
+    assert fragment.get('CONFIG_LOCALVERSION') == '-hyperion'
+    assert fragment.get('CONFIG_SCHED_BORE') == 'y'
+    assert fragment.get('CONFIG_NET_EMATCH_STACK') == '32'
+    assert fragment.get('CONFIG_RUST_BUILD_ASSERT_ALLOW') is NOT_SET
+    assert fragment.get('CONFIG_DEFAULT_TCP_CONG') == 'bbr'
+    assert 'sysctl:kernel.sysrq' not in out.getvalue()
+
+
+def test_bad_override_syntax(capsys):
+    assert main(['--override', 'CONFIG_X']) == 2
+    assert 'must be ID=VALUE' in capsys.readouterr().err
