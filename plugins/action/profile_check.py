@@ -34,12 +34,8 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
 
+        # Ansible itself rejects arguments outside _VALID_ARGS before run() is called.
         args = dict(self._task.args)
-        unknown = set(args) - self._VALID_ARGS
-        if unknown:
-            result.update(failed=True, msg='unsupported parameter(s) for profile_check: %s; supported: %s'
-                          % (', '.join(sorted(unknown)), ', '.join(sorted(self._VALID_ARGS))))
-            return result
         base_dir = self._loader.get_basedir()
         try:
             resolved = load_resolved(

@@ -57,8 +57,8 @@ def render_seed_mapping(profile):
              '|---|---|---|---|']
     for item in profile['items']:
         if item.get('seed_name'):
-            lines.append('| `%s` | `%s` | %s | %s |' % (item['seed_name'], item['id'], describe_expected(item),
-                                                         item.get('reason', '')))
+            row = (item['seed_name'], item['id'], describe_expected(item), item.get('reason', ''))
+            lines.append('| `%s` | `%s` | %s | %s |' % row)
     lines += ['', '## Names with no checkable counterpart', '', '| Release notes say | Why there is no check |', '|---|---|']
     for entry in profile.get('unmapped', []):
         lines.append('| `%s` | %s |' % (entry['seed_name'], entry['reason']))

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin and module together, through the real `ansible` command on localhost."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+TRIXIE = os.path.join(REPO, 'tests', 'unit', 'fixtures', 'kconfig', 'debian-trixie-6.12.117+deb13-amd64.config')
+ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
+COLLECTIONS = os.path.join(REPO, '.build', 'collections')
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(COLLECTIONS) or not os.path.exists(ANSIBLE),
+                                reason='needs `make setup` (venv with ansible and the collection link)')
+
+
+def _adhoc(args):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+               ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
+               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    proc = subprocess.run([ANSIBLE, 'localhost', '-m', 'hyperion.kernel.profile_check', '-a', args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
+                          cwd=REPO, check=False)
+    assert 'Traceback' not in proc.stdout + proc.stderr
+    result = json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts']['localhost']
+    return proc.returncode, result
+
+
+def test_config_file_through_the_action_plugin():
+    code, result = _adhoc(json.dumps({'config_path': TRIXIE, 'overlays': ['gaming_cafe']}))
+    assert code == 2  # the task failed: required drift
+    assert result['profile'] == {'name': 'hyperion-2.2.4', 'overlays': ['gaming_cafe']}
+    assert 'CONFIG_SCHED_BORE' in result['summary']['failed_required']
+
+
+def test_bad_overlay_fails_on_the_controller():
+    code, result = _adhoc(json.dumps({'overlays': ['cafe']}))
+    assert code == 2
+    assert result['msg'].startswith("profile error: unknown overlay 'cafe'; shipped: gaming_cafe, lab")
+    assert 'items' not in result  # nothing ran on the host
+
+
+def test_bad_override_and_unknown_argument():
+    code, result = _adhoc(json.dumps({'overrides': {'zram:zram0:disksize_ratio': {'min': 2, 'max': 1}}}))
+    assert code == 2 and 'impossible range' in result['msg']
+    code, result = _adhoc(json.dumps({'profil': 'hyperion-2.2.4'}))
+    assert code == 2 and 'Invalid options for hyperion.kernel.profile_check: profil' in result['msg']
