@@ -209,6 +209,19 @@ class _Gatherer(object):
         return result
 
 
+def module_command_runner(module):
+    """A ``run`` callable over an AnsibleModule-like object (get_bin_path, run_command).
+
+    A missing tool is a failed source (rc 127), not a module failure.
+    """
+    def run(argv):
+        path = module.get_bin_path(argv[0])
+        if path is None:
+            return 127, '', '%s not found in PATH' % argv[0]
+        return module.run_command([path] + list(argv[1:]))
+    return run
+
+
 def gather_facts(root='/', run=None, subsets=None, sysctls=(), modparams=(), config_path=None):
     """The running state as a JSON-friendly dict; see the module docs of kernel_facts."""
     wanted = set(subsets or SUBSETS)

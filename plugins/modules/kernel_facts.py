@@ -110,17 +110,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
-from ansible_collections.hyperion.kernel.plugins.module_utils.facts import SUBSETS, gather_facts
-
-
-def command_runner(module):
-    """Run a tool by name; a missing tool is a failed source, not a module failure."""
-    def run(argv):
-        path = module.get_bin_path(argv[0])
-        if path is None:
-            return 127, '', '%s not found in PATH' % argv[0]
-        return module.run_command([path] + list(argv[1:]))
-    return run
+from ansible_collections.hyperion.kernel.plugins.module_utils.facts import SUBSETS, gather_facts, module_command_runner
 
 
 def main():
@@ -145,7 +135,7 @@ def main():
             module.fail_json(msg='modparams entry %r must be module.parameter (for example zswap.enabled)' % name)
     subsets = None if 'all' in params['gather_subset'] else params['gather_subset']
     try:
-        facts = gather_facts('/', command_runner(module), subsets=subsets,
+        facts = gather_facts('/', module_command_runner(module), subsets=subsets,
                              sysctls=params['sysctls'], modparams=params['modparams'])
     except HyperionError as exc:
         module.fail_json(msg=str(exc))

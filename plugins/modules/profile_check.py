@@ -184,19 +184,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.check import evaluate, verdict
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
-from ansible_collections.hyperion.kernel.plugins.module_utils.facts import gather_facts
+from ansible_collections.hyperion.kernel.plugins.module_utils.facts import gather_facts, module_command_runner
 from ansible_collections.hyperion.kernel.plugins.module_utils.profile import resolve_profile, wanted_sources
 from ansible_collections.hyperion.kernel.plugins.module_utils.report import drift_lines
-
-
-def command_runner(module):
-    """Run a tool by name; a missing tool is a failed source, not a module failure."""
-    def run(argv):
-        path = module.get_bin_path(argv[0])
-        if path is None:
-            return 127, '', '%s not found in PATH' % argv[0]
-        return module.run_command([path] + list(argv[1:]))
-    return run
 
 
 def main():
@@ -221,7 +211,7 @@ def main():
         profile = resolve_profile(params['resolved_profile'])
         sysctls, modparams = wanted_sources(profile)
         config_only = bool(params['config_path'])
-        facts = gather_facts('/', command_runner(module), sysctls=sysctls, modparams=modparams,
+        facts = gather_facts('/', module_command_runner(module), sysctls=sysctls, modparams=modparams,
                              subsets=['config'] if config_only else None, config_path=params['config_path'])
         results, summary = evaluate(profile, facts, config_only=config_only)
         compliant, message = verdict(summary, params['fail_on'], params['strict'])
