@@ -106,5 +106,11 @@ def main(argv=None, stdout=None, run=run_command):
         stdout.write(format_text(results, summary, title, show=show))
         for error in facts['errors']:
             stdout.write('note: %s\n' % error)
-        stdout.write(('COMPLIANT: ' if compliant else 'DRIFT: ') + message + '\n')
+        if not compliant:
+            verdict_word = 'DRIFT'
+        elif summary['counts']['fail']:
+            verdict_word = 'PASSED WITH DRIFT (--fail-on %s)' % args.fail_on
+        else:
+            verdict_word = 'COMPLIANT'
+        stdout.write('%s: %s\n' % (verdict_word, message))
     return 0 if compliant else 1

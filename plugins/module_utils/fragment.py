@@ -32,7 +32,9 @@ def fragment_lines(profile):
     lines = []
     left_out = []
     for item in profile['items']:
-        if item_source(item['id']) != 'config' or item.get('skip'):
+        # fragment: false marks symbols Kconfig derives (from the compiler, the
+        # architecture or the drivers that select them): a fragment cannot set them.
+        if item_source(item['id']) != 'config' or item.get('skip') or item.get('fragment') is False:
             continue
         match = item['match']
         name = item['id']

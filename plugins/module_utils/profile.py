@@ -42,7 +42,7 @@ MATCHES = ('exact', 'one_of', 'enabled', 'not_set', 'present', 'range', 'pattern
 SEVERITIES = ('required', 'recommended')
 CONDITIONS_RE = re.compile(r'^(CONFIG_[A-Z0-9_]+|zram_swap_active)$')
 ITEM_KEYS = frozenset(('id', 'match', 'value', 'values', 'min', 'max', 'pattern', 'severity', 'reason',
-                       'seed', 'seed_name', 'applies_if', 'since', 'until', 'skip'))
+                       'seed', 'seed_name', 'applies_if', 'since', 'until', 'skip', 'fragment'))
 # 'overlays' is written by resolve_profile(): a resolved profile lists what was applied to it.
 PROFILE_KEYS = frozenset(('schema_version', 'name', 'description', 'release', 'kernel_version', 'items', 'unmapped', 'overlays'))
 OVERLAY_KEYS = frozenset(('schema_version', 'name', 'description', 'items'))
@@ -165,6 +165,8 @@ def validate_item(item, where):
                 raise ProfileError('%s: %s must be a kernel version such as "6.12", got %r' % (where, key, item[key]))
     if 'since' in item and 'until' in item and version_tuple(item['since']) >= version_tuple(item['until']):
         raise ProfileError('%s: since %s is not before until %s' % (where, item['since'], item['until']))
+    if 'fragment' in item and (not isinstance(item['fragment'], bool) or source != 'config'):
+        raise ProfileError('%s: fragment must be true or false, on CONFIG_ items only' % where)
     conditions = item.get('applies_if', [])
     if not isinstance(conditions, list) or not all(isinstance(c, str) and CONDITIONS_RE.match(c) for c in conditions):
         raise ProfileError('%s: applies_if must be a list of CONFIG_ names or "zram_swap_active"' % where)

@@ -178,3 +178,38 @@ def test_trixie_vm_against_lab_overlay(trixie_root):
     assert items['iosched:rotational']['status'] == 'fail'
     assert items['iosched:rotational']['detail'] == 'vda=none, vdb=none'
     assert items['iosched:nvme']['status'] == 'not_applicable'
+
+
+# Why each item cannot pass in a kernel built from Debian's linux-source-6.12 with the profile's own fragment
+# (defconfig + kvm_guest.config + fragment + olddefconfig; see the fixture's .txt for Kconfig's evidence).
+UNSATISFIABLE_IN_DEBIAN_6_12 = {
+    'CONFIG_SCHED_BORE': 'out-of-tree BORE patch, not in the source',
+    'CONFIG_MQ_IOSCHED_ADIOS': 'out-of-tree ADIOS patch, not in the source',
+    'CONFIG_MQ_IOSCHED_DEFAULT_ADIOS': 'out-of-tree ADIOS patch, not in the source',
+    'CONFIG_RUST': 'the build host has no bindgen, so RUST_IS_AVAILABLE is unset',
+    'CONFIG_DEBUG_INFO_BTF': 'needs pahole and debug info on the build host',
+    'CONFIG_SCHED_CLASS_EXT': 'depends on DEBUG_INFO_BTF',
+    'CONFIG_VDPA_USER': 'x86 has ARCH_HAS_DMA_OPS only with GART_IOMMU or XEN in 6.12',
+    'CONFIG_GCC_VERSION': 'derived from the build host compiler (gcc 12 here, 14.2 in the notes)',
+    'CONFIG_DRM_GPUVM': 'hidden; selected only by GPU drivers (amdgpu, nouveau, xe) a guest kernel leaves out',
+    'CONFIG_DRM_EXEC': 'hidden; selected only by GPU drivers a guest kernel leaves out',
+}
+
+
+def test_config_built_from_the_profile_fragment_passes_what_the_source_can_satisfy():
+    path = os.path.join(KCONFIG, 'hyperion-fragment-linux-source-6.12-olddefconfig.config')
+    with open(os.path.join(KCONFIG, 'hyperion-fragment-linux-source-6.12-olddefconfig.fragment')) as handle:
+        assert 'CONFIG_LOCALVERSION="-hyperion"' in handle.read()
+    profile = load_resolved('hyperion-2.2.4', overrides={'CONFIG_LOCALVERSION': '-hyperion'})
+    facts = gather_facts('/nonexistent-root', None, subsets=['config'], config_path=path)
+    results, summary = evaluate(profile, facts, config_only=True)
+    failed = sorted(r['id'] for r in results if r['status'] == 'fail')
+    assert failed == sorted(UNSATISFIABLE_IN_DEBIAN_6_12)
+    items = _by_id(results)
+    for item_id in ('CONFIG_KGDB', 'CONFIG_KGDB_SERIAL_CONSOLE', 'CONFIG_ZRAM_MULTI_COMP', 'CONFIG_ZRAM_BACKEND_LZ4HC',
+                    'CONFIG_NET_SCH_CAKE', 'CONFIG_NET_SCH_TAPRIO', 'CONFIG_NET_SCH_ETF', 'CONFIG_DEFAULT_TCP_CONG',
+                    'CONFIG_IKCONFIG_PROC', 'CONFIG_LOCALVERSION', 'CONFIG_MAGIC_SYSRQ_DEFAULT_ENABLE'):
+        assert items[item_id]['status'] == 'pass', items[item_id]
+    assert items['CONFIG_PREEMPT_LAZY']['status'] == 'not_applicable'  # 6.13+
+    assert items['CONFIG_DRM_PANEL_SIMPLE']['status'] == 'not_applicable'  # device-tree platforms only
+    assert summary['failed_required'] == ['CONFIG_SCHED_BORE', 'CONFIG_MQ_IOSCHED_ADIOS']
