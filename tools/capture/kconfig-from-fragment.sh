@@ -77,27 +77,9 @@ FRAGMENT=$WORK/fragment.config
 grep -qE '^(CONFIG_|# CONFIG_)' "$FRAGMENT" || { echo "hyperion-check printed no fragment" >&2; exit 1; }
 
 # --- 3. linux-source package with a private APT directory -----------------------------------------
-MIRROR=$(debian_mirror) || { echo "no Debian mirror found in the host's apt config" >&2; exit 1; }
-SECURITY=$(debian_security_mirror || true)
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-mkdir -p "$WORK/apt/etc/sources.list.d" "$WORK/apt/etc/preferences.d" "$WORK/apt/state/lists/partial" \
-         "$WORK/apt/cache/archives/partial" "$WORK/deb"
-: > "$WORK/apt/state/status"
-{
-    printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: %s\n' \
-        "$MIRROR" "$SUITE" "$SUITE" "$KEYRING"
-    [ -z "$SECURITY" ] || printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: %s\n' \
-        "$SECURITY" "$SUITE" "$KEYRING"
-} > "$WORK/apt/etc/sources.list.d/capture.sources"
-A=$WORK/apt
-APT_OPTS=(
-    -o "Dir::Etc=$A/etc" -o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$A/etc/sources.list.d"
-    -o "Dir::Etc::preferencesparts=$A/etc/preferences.d" -o "Dir::State=$A/state"
-    -o "Dir::State::status=$A/state/status" -o "Dir::Cache=$A/cache" -o "APT::Architecture=amd64"
-    -o "APT::Architectures::=amd64" -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root"
-)
+mkdir -p "$WORK/deb"
 t0=$SECONDS
-apt-get "${APT_OPTS[@]}" -q update >&2
+private_apt "$WORK/apt" "$SUITE"
 VERSION=$(apt-cache "${APT_OPTS[@]}" policy "$PKG" | awk '/Candidate:/ {print $2}')
 case "$VERSION" in ''|'(none)') echo "$PKG not found in $SUITE" >&2; exit 1 ;; esac
 log "suite $SUITE: $PKG $VERSION (apt lists: $((SECONDS - t0)) s)"
