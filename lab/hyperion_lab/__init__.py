@@ -1,0 +1,1 @@
+"""The hyperion.kernel VM lab: Debian images and qemu (TCG) machines for tests and demos."""
