@@ -24,6 +24,7 @@ TEST_TARGETS := unit lint sanity changelog-lint
 # Make fragments owned by subsystems (the VM lab, the kernel package pipeline).
 # Included before the `test` rule: prerequisites are expanded when a rule is read.
 -include lab/lab.mk
+-include packaging/kernel.mk
 
 help:
 	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"

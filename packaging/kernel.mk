@@ -1,0 +1,17 @@
+# The Hyperion test kernel package and the build role's tests (included by the top Makefile).
+KERNEL_PACKAGE_CACHE := $(CURDIR)/.cache/kernel-package
+
+.PHONY: kernel-package test-build
+
+# Debian trixie's linux-source-6.12 + the qemu-guest trim + the profile, LOCALVERSION -hyperion.
+# The role keys the build on a hash of its inputs: a warm cache finishes in seconds.
+kernel-package: setup
+	read -r source_id source_tree < <(packaging/fetch-linux-source.sh trixie linux-source-6.12); \
+	start=$$SECONDS; \
+	$(BIN)/ansible-playbook playbooks/build_test_kernel.yml \
+	  -e build_source_path="$$source_tree" -e build_source_id="$$source_id" -e build_dir=$(KERNEL_PACKAGE_CACHE); \
+	echo "kernel-package: $$((SECONDS - start)) s; packages:"; \
+	ls -l $(KERNEL_PACKAGE_CACHE)/latest/*.deb
+
+test-build: setup
+	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/integration/build
