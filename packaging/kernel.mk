@@ -3,6 +3,9 @@ KERNEL_PACKAGE_CACHE := $(CURDIR)/.cache/kernel-package
 
 .PHONY: kernel-package test-build
 
+# The role's refusal tests run the config step only (seconds per case): part of make test.
+TEST_TARGETS += test-build
+
 # Debian trixie's linux-source-6.12 + the qemu-guest trim + the profile, LOCALVERSION -hyperion.
 # The role keys the build on a hash of its inputs: a warm cache finishes in seconds.
 kernel-package: setup
