@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""kernel_cmdline through AnsibleModule on real Debian GRUB and systemd-boot files in a scratch root."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import shutil
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.hyperion.kernel.plugins.modules import kernel_cmdline
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'bootloader')
+PARAMS = [{'name': 'kgdboc', 'value': 'ttyS0,115200'}, {'name': 'nmi_watchdog', 'value': '0'},
+          {'name': 'quiet', 'state': 'absent'}]
+
+
+def _run(args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as excinfo:
+            kernel_cmdline.main()
+    out = capsys.readouterr().out
+    assert 'Traceback' not in out
+    return excinfo.value.code, json.loads(out)
+
+
+def _snapshot(root):
+    found = {}
+    for base, _dirs, files in os.walk(root):
+        for name in files:
+            with open(os.path.join(base, name), 'rb') as handle:
+                found[os.path.relpath(os.path.join(base, name), root)] = handle.read()
+    return found
+
+
+@pytest.fixture
+def grub_root(tmp_path):
+    root = tmp_path / 'trixie'
+    shutil.copytree(os.path.join(FIXTURES, 'debian-trixie'), str(root), ignore=shutil.ignore_patterns('efi'))
+    (root / 'etc' / 'default' / 'grub.d').mkdir()
+    (root / 'proc').mkdir()
+    (root / 'proc' / 'cmdline').write_text('BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro quiet\n')
+    return str(root)
+
+
+def test_check_mode_then_real_run_then_idempotent(grub_root, capsys):
+    args = {'params': PARAMS, 'root': grub_root, 'update': False}
+    before = _snapshot(grub_root)
+    code, result = _run(dict(args, _ansible_check_mode=True, _ansible_diff=True), capsys)
+    assert code == 0 and result['changed'] is True
+    assert _snapshot(grub_root) == before, 'check mode must not change a file'
+    assert result['bootloader'] == 'grub'
+    assert [a['path'] for a in result['actions']] == [os.path.join(grub_root, 'etc/default/grub'),
+                                                      os.path.join(grub_root, 'etc/default/grub.d/90-hyperion-kernel.cfg')]
+    assert result['next_boot'] == {'kgdboc': 'ttyS0,115200', 'nmi_watchdog': '0'}
+    assert result['current'] == {'quiet': None}
+    assert result['reboot_required'] is True
+    assert result['cmdline_difference']['quiet'] == {'current': 'quiet', 'next_boot': None, 'differs': True}
+    assert 'would change grub' in result['msg']
+    main_diff, dropin_diff = result['diff']
+    assert 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"' in main_diff['before']
+    assert 'GRUB_CMDLINE_LINUX_DEFAULT=""' in main_diff['after']
+    assert dropin_diff['before'] == ''
+    assert 'GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} kgdboc=ttyS0,115200 nmi_watchdog=0"' in dropin_diff['after']
+
+    code, result = _run(args, capsys)
+    assert code == 0 and result['changed'] is True and len(result['actions']) == 2
+    with open(os.path.join(grub_root, 'etc/default/grub.d/90-hyperion-kernel.cfg')) as handle:
+        assert handle.read() == dropin_diff['after']
+
+    code, result = _run(args, capsys)
+    assert code == 0 and result['changed'] is False and result['actions'] == []
+    assert result['reboot_required'] is True  # still not booted with them
+    assert 'already has the parameters' in result['msg']
+
+
+def test_custom_dropin_name(grub_root, capsys):
+    code, result = _run({'params': PARAMS[:1], 'root': grub_root, 'update': False,
+                         'grub_dropin': '95-lab.cfg'}, capsys)
+    assert code == 0
+    assert os.path.exists(os.path.join(grub_root, 'etc/default/grub.d/95-lab.cfg'))
+
+
+def test_systemd_boot_forced_on_kernel_install_entries(tmp_path, capsys):
+    root = tmp_path / 'esp'
+    shutil.copytree(os.path.join(FIXTURES, 'debian-trixie', 'efi'), str(root / 'efi'))
+    shutil.copytree(os.path.join(FIXTURES, 'debian-trixie', 'etc', 'kernel'), str(root / 'etc' / 'kernel'))
+    args = {'params': PARAMS, 'root': str(root), 'bootloader': 'systemd-boot'}
+    code, result = _run(args, capsys)
+    assert code == 0 and result['changed'] is True and result['bootloader'] == 'systemd-boot'
+    assert len(result['actions']) == 3  # /etc/kernel/cmdline and both entries
+    assert result['next_boot'] == {'kgdboc': 'ttyS0,115200', 'nmi_watchdog': '0'}
+    code, result = _run(args, capsys)
+    assert code == 0 and result['changed'] is False
+
+
+@pytest.mark.parametrize('params, message', [
+    ([{'name': 'kgdboc', 'value': 'ttyS0 ; reboot'}], 'contains white space'),
+    ([{'name': 'x', 'value': '$(id)'}], 'contains a dollar sign'),
+    ([{'name': 'bad name'}], 'is not a kernel parameter name'),
+    ([{'name': 'quiet'}, {'name': 'quiet', 'state': 'absent'}], 'both present and absent'),
+    ([{'name': 'quiet'}, {'name': 'quiet'}], 'is given twice'),
+])
+def test_bad_input_fails_cleanly_and_changes_nothing(grub_root, capsys, params, message):
+    before = _snapshot(grub_root)
+    code, result = _run({'params': params, 'root': grub_root}, capsys)
+    assert code == 1 and result['failed'] is True
+    assert message in result['msg']
+    assert _snapshot(grub_root) == before
+
+
+def test_unknown_bootloader_lists_what_was_looked_for(tmp_path, capsys):
+    code, result = _run({'params': PARAMS, 'root': str(tmp_path)}, capsys)
+    assert code == 1
+    assert 'cannot tell which bootloader' in result['msg'] and 'systemd-boot' in result['msg']
+
+
+def test_regeneration_failure_is_reported(grub_root, capsys):
+    # No chroot-able system below this root: update-grub cannot run, and the module says so.
+    code, result = _run({'params': PARAMS, 'root': grub_root}, capsys)
+    assert code == 1
+    assert 'regenerate grub.cfg: chroot %s update-grub failed' % grub_root in result['msg']
+
+
+@pytest.mark.skipif(not os.environ.get('HYPERION_E2E_GRUB_ROOT'),
+                    reason='needs a chroot with GRUB installed (KEEP_ROOT of tools/capture/fetch-bootloader-files.sh)')
+def test_end_to_end_in_a_real_chroot(capsys):
+    root = os.environ['HYPERION_E2E_GRUB_ROOT']
+    args = {'params': PARAMS, 'root': root}
+    code, result = _run(args, capsys)
+    assert code == 0, result
+    with open(os.path.join(root, 'boot/grub/grub.cfg')) as handle:
+        linux_lines = [line for line in handle if line.strip().startswith('linux')]
+    assert linux_lines and all('kgdboc=ttyS0,115200 nmi_watchdog=0' in line for line in linux_lines)
+    code, result = _run(args, capsys)
+    assert code == 0 and result['changed'] is False and result['actions'] == []
