@@ -161,7 +161,9 @@ cmdline_difference:
   type: dict
   sample: {kgdboc: {current: null, next_boot: "kgdboc=ttyS0,115200", differs: true}}
 reboot_required:
-  description: Whether the next boot's managed parameters differ from the running kernel's.
+  description:
+    - Whether the next boot's managed parameters differ from the running kernel's.
+    - When C(/proc/cmdline) cannot be read below O(root) (an image), true when this run changed something.
   returned: success
   type: bool
   sample: true
@@ -209,7 +211,9 @@ def main():
             after = plan_cmdline(args['params'], **options)
             if after.files or after.commands:
                 module.fail_json(msg='the changes did not stick: a second look still plans %s' % after.actions, **result)
-            result.update(next_boot=after.next_boot, reboot_required=after.reboot_required,
+            # Without a readable /proc/cmdline (an image) only this run's change says a boot is due.
+            reboot = after.reboot_required if after.current is not None else plan.reboot_required
+            result.update(next_boot=after.next_boot, reboot_required=reboot,
                           cmdline_difference=after.result()['cmdline_difference'])
     except HyperionError as exc:
         module.fail_json(msg=str(exc))

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import gzip
 import os
 import shutil
 import stat
@@ -23,6 +24,18 @@ SUITES = ('debian-bookworm', 'debian-trixie')
 MACHINE_ID = '0123456789abcdef0123456789abcdef'  # the capture chroot's fixed /etc/machine-id
 KGDB = [{'name': 'kgdboc', 'value': 'ttyS0,115200'}, {'name': 'nmi-watchdog', 'value': '0'},
         {'name': 'kgdbwait'}, {'name': 'quiet', 'state': 'absent'}]
+
+
+def unpack_fixture_tree(root):
+    """Unpack the gzip-compressed fixture files (grub-mkconfig) in a copied tree."""
+    for base, _dirs, files in os.walk(root):
+        for name in files:
+            if name.endswith('.gz'):
+                path = os.path.join(base, name)
+                with gzip.open(path, 'rb') as packed:
+                    with open(path[:-3], 'wb') as unpacked:
+                        unpacked.write(packed.read())
+                os.unlink(path)
 
 
 def real_run(argv):
@@ -45,6 +58,7 @@ def grub_tree(tmp_path, suite, cmdline='BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 
     """A root with the suite's real /etc/default/grub, grub-mkconfig and update-grub."""
     root = tmp_path / suite
     shutil.copytree(os.path.join(FIXTURES, suite), str(root))
+    unpack_fixture_tree(str(root))
     (root / 'etc' / 'default' / 'grub.d').mkdir(exist_ok=True)
     (root / 'proc').mkdir()
     (root / 'proc' / 'cmdline').write_text(cmdline)

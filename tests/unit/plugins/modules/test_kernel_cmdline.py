@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import gzip
 import json
 import os
 import shutil
@@ -20,6 +21,18 @@ from ansible_collections.hyperion.kernel.plugins.modules import kernel_cmdline
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'bootloader')
 PARAMS = [{'name': 'kgdboc', 'value': 'ttyS0,115200'}, {'name': 'nmi_watchdog', 'value': '0'},
           {'name': 'quiet', 'state': 'absent'}]
+
+
+def unpack_fixture_tree(root):
+    """Unpack the gzip-compressed fixture files (grub-mkconfig) in a copied tree."""
+    for base, _dirs, files in os.walk(root):
+        for name in files:
+            if name.endswith('.gz'):
+                path = os.path.join(base, name)
+                with gzip.open(path, 'rb') as packed:
+                    with open(path[:-3], 'wb') as unpacked:
+                        unpacked.write(packed.read())
+                os.unlink(path)
 
 
 def _run(args, capsys):
@@ -44,6 +57,7 @@ def _snapshot(root):
 def grub_root(tmp_path):
     root = tmp_path / 'trixie'
     shutil.copytree(os.path.join(FIXTURES, 'debian-trixie'), str(root), ignore=shutil.ignore_patterns('efi'))
+    unpack_fixture_tree(str(root))
     (root / 'etc' / 'default' / 'grub.d').mkdir()
     (root / 'proc').mkdir()
     (root / 'proc' / 'cmdline').write_text('BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro quiet\n')
@@ -96,6 +110,8 @@ def test_systemd_boot_forced_on_kernel_install_entries(tmp_path, capsys):
     code, result = _run(args, capsys)
     assert code == 0 and result['changed'] is True and result['bootloader'] == 'systemd-boot'
     assert len(result['actions']) == 3  # /etc/kernel/cmdline and both entries
+    # No /proc/cmdline below this root: the change itself is what calls for a boot.
+    assert result['current'] is None and result['reboot_required'] is True
     assert result['next_boot'] == {'kgdboc': 'ttyS0,115200', 'nmi_watchdog': '0'}
     code, result = _run(args, capsys)
     assert code == 0 and result['changed'] is False
