@@ -408,7 +408,7 @@ def normalize_plan(qdiscs, state='present'):
             canonical_key = str(key).strip().replace('-', '_')
             if canonical_key not in specs:
                 raise HyperionError('%s: unknown option %r for %s; %s' % (
-                    where, key, kind, ('it takes ' + ', '.join(name for name, _ in OPTIONS[kind])) if specs else 'it takes none'))
+                    where, key, kind, ('it takes ' + ', '.join(name for name, _spec in OPTIONS[kind])) if specs else 'it takes none'))
             if canonical_key in values:
                 raise HyperionError('%s: option %s is given twice' % (where, canonical_key))
             values[canonical_key] = _canonical(specs[canonical_key], value, '%s option %s' % (where, canonical_key))

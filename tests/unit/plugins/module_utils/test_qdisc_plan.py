@@ -110,7 +110,7 @@ def test_a_changed_bandwidth_is_one_replace(vm):
     plan = copy.deepcopy(CAKE)
     plan[0]['options']['bandwidth'] = '200Mbit'
     steps = vm.steps('hyp-cake0', plan)
-    assert [argv for argv, _ in steps] == [
+    assert [argv for argv, _reason in steps] == [
         ['tc', 'qdisc', 'replace', 'dev', 'hyp-cake0', 'root', 'handle', '1:', 'cake', 'bandwidth', '200Mbit',
          'diffserv4', 'nat']]
     assert steps[0][1] == 'cake at root: bandwidth 12500000 (wanted 25000000)'

@@ -1,0 +1,239 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: tc_qdisc
+short_description: Manage the root and child qdiscs of one network device (cake, taprio, etf, fq, fq_codel, mq)
+version_added: 0.2.0
+description:
+  - Makes the qdisc tree of O(device) match a plan of a root qdisc and, under a multi-queue root (C(mq), C(taprio)),
+    child qdiscs on its classes.
+  - The live tree is read with C(tc -j qdisc show dev DEVICE) and compared with the plan qdisc by qdisc (kind,
+    parent, handle) and option by option in base units, so C(bandwidth 100Mbit) matches a cake that reports
+    C(12500000) bytes per second and C(target 3ms) matches an fq_codel that reports C(2999) microseconds.
+  - "The differences become C(tc qdisc replace) and C(tc qdisc del) commands, roots before children. A qdisc of the
+    planned kind gets only the planned options changed in place, so options the plan leaves out keep their values.
+    A root or child of another kind (or another handle) is deleted first and created again, and so are an etf whose
+    options differ (etf cannot be changed) and a taprio whose C(num_tc), C(map), C(queues) or C(clockid) differ
+    (the kernel refuses to change them on a running schedule); a new root starts with the kernel's default children."
+  - Children that the plan does not name are left as they are.
+  - The whole plan is validated before the device is changed. Unknown kinds or options, bad units, a taprio whose
+    queues do not fit the device's tx queues or overlap, gate masks or C(map) entries beyond C(num_tc), an etf
+    with a clock other than C(CLOCK_TAI) or on a parent that is not a taprio class, and a device that does not
+    exist are each a clear error, and nothing is changed.
+  - After the commands ran, the device is read again and must match the plan, else the module fails.
+author:
+  - Hyperion kernel project (@hyperion-kernel)
+options:
+  device:
+    description:
+      - The network interface, for example C(eth0) or C(enp3s0).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes the tree match O(qdiscs).
+      - V(absent) deletes the root qdisc (and with it every child), so the kernel's default qdisc comes back;
+        a device that already has its default root is left alone. O(qdiscs) must be empty.
+    type: str
+    choices: [present, absent]
+    default: present
+  qdiscs:
+    description:
+      - The plan, one entry per qdisc; exactly one has O(qdiscs[].parent=root).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      parent:
+        description:
+          - V(root), or a class of the root qdisc as C(MAJOR:MINOR) in hexadecimal like tc (V(100:1) is the first
+            class of a root with handle C(100:); C(mq) and C(taprio) have one class per tx queue).
+        type: str
+        default: root
+      handle:
+        description:
+          - The qdisc's handle (V(1:), V(100:)). Required on a root that has children. Without it the kernel picks
+            one and the handle is not compared.
+        type: str
+      kind:
+        description:
+          - The qdisc. C(mq) and C(taprio) only at the root; C(etf) only under a C(taprio) class.
+        type: str
+        required: true
+        choices: [cake, etf, fq, fq_codel, mq, taprio]
+      options:
+        description:
+          - "tc's options in tc's words and units; C(-) and C(_) in names are the same. A flag takes V(true) or
+            V(false)."
+          - "C(cake): C(bandwidth) (rate or V(unlimited)), C(diffserv) (V(besteffort), V(diffserv3), V(diffserv4),
+            V(diffserv8), V(precedence)), C(flowmode), C(nat), C(wash), C(ingress), C(ack_filter) (V(disabled),
+            V(enabled), V(aggressive)), C(split_gso), C(rtt) (time), C(overhead)."
+          - "C(fq): C(maxrate), C(low_rate_threshold) (rates), C(limit), C(flow_limit), C(buckets), C(orphan_mask),
+            C(quantum), C(initial_quantum) (sizes), C(refill_delay), C(horizon) (times)."
+          - "C(fq_codel): C(target), C(interval), C(ce_threshold) (times), C(ecn), C(limit), C(flows), C(quantum),
+            C(memory_limit), C(drop_batch)."
+          - "C(etf): C(clockid) (only V(CLOCK_TAI), the default), C(delta) (nanoseconds), C(deadline_mode),
+            C(skip_sock_check), C(offload)."
+          - "C(taprio): C(num_tc), C(map) (traffic class of each priority, a list or tc's space-separated words),
+            C(queues) (C(COUNT@OFFSET) per traffic class), C(base_time), C(cycle_time), C(cycle_time_extension)
+            (nanoseconds), C(sched_entries) (list of C(command) V(S), V(H) or V(R), C(gatemask) in hexadecimal as
+            in tc when a string, C(interval) in nanoseconds), C(clockid). C(num_tc), C(map), C(queues),
+            C(sched_entries) and C(clockid) are required."
+          - "Rates as in tc: C(100Mbit), C(12500kbps) (a bare number is bit/s); sizes C(1514), C(64kb); times
+            C(3ms), C(100us), C(1s) (a bare number is microseconds)."
+        type: dict
+        default: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Returns the tc commands it would run in RV(actions) and changes nothing.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: The device's qdisc tree before and after as text, one qdisc per line with its managed options in base units.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+requirements:
+  - C(tc) and C(ip) from iproute2 with JSON output (C(-j)).
+  - A kernel with the planned qdiscs (C(sch_cake), C(sch_taprio), C(sch_etf), C(sch_fq), C(sch_fq_codel), C(sch_mq)).
+notes:
+  - taprio runs in software mode here (no C(flags)); its schedule can change in place, its traffic classes cannot.
+  - In check mode the after side of the diff is a prediction; options tc would set to their defaults on a new
+    qdisc are not shown.
+seealso:
+  - module: hyperion.kernel.kernel_facts
+  - module: hyperion.kernel.profile_check
+'''
+
+EXAMPLES = r'''
+- name: CAKE at 100 Mbit/s with four tins and NAT awareness
+  hyperion.kernel.tc_qdisc:
+    device: eth0
+    qdiscs:
+      - parent: root
+        handle: "1:"
+        kind: cake
+        options: {bandwidth: 100Mbit, diffserv: diffserv4, nat: true}
+
+- name: taprio with three traffic classes and etf on the first two
+  hyperion.kernel.tc_qdisc:
+    device: enp3s0
+    qdiscs:
+      - parent: root
+        handle: "100:"
+        kind: taprio
+        options:
+          num_tc: 3
+          map: [2, 2, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
+          queues: ["1@0", "1@1", "2@2"]
+          base_time: 1000000000
+          sched_entries:
+            - {command: S, gatemask: "0x1", interval: 300000}
+            - {command: S, gatemask: "0x2", interval: 300000}
+            - {command: S, gatemask: "0x4", interval: 400000}
+          clockid: CLOCK_TAI
+      - {parent: "100:1", kind: etf, options: {clockid: CLOCK_TAI, delta: 300000}}
+      - {parent: "100:2", kind: etf, options: {delta: 200000, deadline_mode: true, skip_sock_check: true}}
+
+- name: mq with fq on the first two tx queues
+  hyperion.kernel.tc_qdisc:
+    device: eth1
+    qdiscs:
+      - {parent: root, handle: "1:", kind: mq}
+      - {parent: "1:1", kind: fq, options: {maxrate: 50mbit}}
+      - {parent: "1:2", kind: fq_codel, options: {target: 3ms, interval: 60ms, ecn: true}}
+
+- name: Back to the kernel's default qdisc
+  hyperion.kernel.tc_qdisc:
+    device: eth0
+    state: absent
+'''
+
+RETURN = r'''
+actions:
+  description: The tc commands run (in check mode, the ones that would run), each as an argument list, in order.
+  returned: always
+  type: list
+  elements: list
+  sample: [["tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "1:", "cake", "bandwidth", "200Mbit"]]
+reasons:
+  description: Why each command in RV(actions) is needed, in the same order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["cake at root: bandwidth 12500000 (wanted 25000000)"]
+qdiscs:
+  description: The device's qdiscs after the run (in check mode, as read), root first, with the options tc reports.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: The qdisc kind.
+      type: str
+      sample: cake
+    handle:
+      description: The handle; C(0:) for a qdisc the kernel made by default.
+      type: str
+      sample: "1:"
+    parent:
+      description: C(root), C(ingress) or the parent class.
+      type: str
+      sample: root
+    options:
+      description: The options as C(tc -j) prints them (base units).
+      type: dict
+      sample: {"bandwidth": 12500000, "diffserv": "diffserv4", "nat": true}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+from ansible_collections.hyperion.kernel.plugins.module_utils.facts import module_command_runner
+from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import QdiscApplyError, apply_plan
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            device=dict(type='str', required=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            qdiscs=dict(type='list', elements='dict', default=[], options=dict(
+                parent=dict(type='str', default='root'),
+                handle=dict(type='str'),
+                kind=dict(type='str', required=True, choices=['cake', 'etf', 'fq', 'fq_codel', 'mq', 'taprio']),
+                options=dict(type='dict', default={}),
+            )),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        outcome = apply_plan(module_command_runner(module), params['device'], params['qdiscs'], params['state'],
+                             check_mode=module.check_mode)
+    except QdiscApplyError as exc:
+        module.fail_json(msg=str(exc), actions=exc.executed, changed=bool(exc.executed))
+    except HyperionError as exc:
+        module.fail_json(msg=str(exc), actions=[], changed=False)
+
+    result = dict(changed=outcome['changed'], actions=outcome['actions'], reasons=outcome['reasons'],
+                  qdiscs=outcome['qdiscs'])
+    if module._diff:
+        result['diff'] = dict(before=outcome['before'], after=outcome['after'],
+                              before_header='%s (before)' % params['device'], after_header='%s (after)' % params['device'])
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
