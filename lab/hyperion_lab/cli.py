@@ -2,6 +2,7 @@
 import argparse
 import json
 import os
+import signal
 import sys
 
 from hyperion_lab import image as lab_image
@@ -116,8 +117,15 @@ def parser():
     return top
 
 
+def _terminated(signum, _frame):
+    # SystemExit unwinds through `up`, whose clean-up stops every machine it started.
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGHUP, _terminated)
     try:
         args.func(args)
     except LabError as exc:

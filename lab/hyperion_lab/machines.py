@@ -126,8 +126,8 @@ def lab_dir(lab):
 
 
 def validate_lab_name(lab):
-    if not NAME_PATTERN.match(lab or ""):
-        raise LabError("bad lab name %r: use lower-case letters, digits and '-' (at most 31)" % lab)
+    if not NAME_PATTERN.match(lab or "") or lab == "logs":
+        raise LabError("bad lab name %r: use lower-case letters, digits and '-' (at most 31), not 'logs'" % lab)
     return lab
 
 
