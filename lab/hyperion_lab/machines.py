@@ -348,15 +348,17 @@ def _qmp_quit(qmp_path):
 
 
 def _stop_pid(pid, qmp_path):
-    if _qmp_quit(qmp_path) and wait_until(lambda: not pid_alive(pid), 15):
-        return
-    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        if wait_until(lambda: not pid_alive(pid), grace):
-            return
+    if not (_qmp_quit(qmp_path) and wait_until(lambda: not pid_alive(pid), 15)):
+        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                break
+            if wait_until(lambda: not pid_alive(pid), grace):
+                break
+    # qemu outlives the launcher that started it, so init reaps it: give it a moment, so that
+    # `ps` right after a stop shows no exited qemu either.
+    wait_until(lambda: not os.path.exists("/proc/%d" % pid), 5, interval=0.1)
 
 
 def down(lab, quiet=False):
