@@ -35,6 +35,8 @@ import tempfile
 
 from .cmdline import normalize_name, parse_cmdline
 from .errors import HyperionError
+# An unreadable file raises SourceError (a HyperionError), which the module reports.
+from .facts import read_text as read_file
 
 BOOTLOADERS = ('grub', 'grubby', 'systemd-boot')
 DEFAULT_GRUB_DROPIN = '90-hyperion-kernel.cfg'
@@ -263,17 +265,6 @@ class Plan(object):
                 'next_boot': self.next_boot, 'current': self.current,
                 'cmdline_difference': difference(self.params, self.current, self.next_boot),
                 'reboot_required': self.reboot_required, 'details': self.details}
-
-
-def read_file(path):
-    """Contents of a file, or None when it does not exist."""
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        if not os.path.exists(path):
-            return None
-        raise CmdlineError('cannot read %s: %s' % (path, exc.strerror or exc))
 
 
 class _Host(object):
