@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import gzip
 import os
 import shutil
 import stat
@@ -16,6 +15,7 @@ import subprocess
 import pytest
 
 from ansible_collections.hyperion.kernel.plugins.module_utils import bootloader
+from ansible_collections.hyperion.kernel.tests.unit.fixture_files import copy_fixture_tree
 from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import (
     CmdlineError, apply_plan, edit_tokens, parse_grubby_info, plan_cmdline, split_tokens, validate_params)
 
@@ -24,18 +24,6 @@ SUITES = ('debian-bookworm', 'debian-trixie')
 MACHINE_ID = '0123456789abcdef0123456789abcdef'  # the capture chroot's fixed /etc/machine-id
 KGDB = [{'name': 'kgdboc', 'value': 'ttyS0,115200'}, {'name': 'nmi-watchdog', 'value': '0'},
         {'name': 'kgdbwait'}, {'name': 'quiet', 'state': 'absent'}]
-
-
-def unpack_fixture_tree(root):
-    """Unpack the gzip-compressed fixture files (grub-mkconfig) in a copied tree."""
-    for base, _dirs, files in os.walk(root):
-        for name in files:
-            if name.endswith('.gz'):
-                path = os.path.join(base, name)
-                with gzip.open(path, 'rb') as packed:
-                    with open(path[:-3], 'wb') as unpacked:
-                        unpacked.write(packed.read())
-                os.unlink(path)
 
 
 def real_run(argv):
@@ -57,8 +45,7 @@ def snapshot(root):
 def grub_tree(tmp_path, suite, cmdline='BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro quiet nmi_watchdog=0\n'):
     """A root with the suite's real /etc/default/grub, grub-mkconfig and update-grub."""
     root = tmp_path / suite
-    shutil.copytree(os.path.join(FIXTURES, suite), str(root))
-    unpack_fixture_tree(str(root))
+    copy_fixture_tree(os.path.join('bootloader', suite), str(root))
     (root / 'etc' / 'default' / 'grub.d').mkdir(exist_ok=True)
     (root / 'proc').mkdir()
     (root / 'proc' / 'cmdline').write_text(cmdline)

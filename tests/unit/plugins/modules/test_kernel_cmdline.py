@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import gzip
 import json
 import os
 import shutil
@@ -17,22 +16,11 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hyperion.kernel.plugins.modules import kernel_cmdline
+from ansible_collections.hyperion.kernel.tests.unit.fixture_files import copy_fixture_tree
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'bootloader')
 PARAMS = [{'name': 'kgdboc', 'value': 'ttyS0,115200'}, {'name': 'nmi_watchdog', 'value': '0'},
           {'name': 'quiet', 'state': 'absent'}]
-
-
-def unpack_fixture_tree(root):
-    """Unpack the gzip-compressed fixture files (grub-mkconfig) in a copied tree."""
-    for base, _dirs, files in os.walk(root):
-        for name in files:
-            if name.endswith('.gz'):
-                path = os.path.join(base, name)
-                with gzip.open(path, 'rb') as packed:
-                    with open(path[:-3], 'wb') as unpacked:
-                        unpacked.write(packed.read())
-                os.unlink(path)
 
 
 def _run(args, capsys):
@@ -56,8 +44,7 @@ def _snapshot(root):
 @pytest.fixture
 def grub_root(tmp_path):
     root = tmp_path / 'trixie'
-    shutil.copytree(os.path.join(FIXTURES, 'debian-trixie'), str(root), ignore=shutil.ignore_patterns('efi'))
-    unpack_fixture_tree(str(root))
+    copy_fixture_tree(os.path.join('bootloader', 'debian-trixie'), str(root), ignore=shutil.ignore_patterns('efi'))
     (root / 'etc' / 'default' / 'grub.d').mkdir()
     (root / 'proc').mkdir()
     (root / 'proc' / 'cmdline').write_text('BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro quiet\n')
