@@ -1,0 +1,202 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: hyperion_report
+type: aggregate
+short_description: Fleet report of a Hyperion run (JSON, JUnit XML, Markdown, HTML) and a summary
+version_added: 0.1.0
+description:
+  - Collects one record per host from a playbook run (check, deploy, rollback) and writes, when the
+    run ends, C(report.json), C(junit.xml), C(report.md) and C(report.html) into a new directory
+    C(<report_dir>/<UTC timestamp>-<playbook>/), updates the C(latest) link beside it and prints a
+    short summary with the hosts that did not pass.
+  - Runs at the end of every run, also when a play stops early on C(max_fail_percentage) or
+    C(any_errors_fatal); hosts the run never reached are reported as C(not_reached).
+  - The record of a host holds the last C(hyperion.kernel.profile_check) result (kernel release,
+    counts, failing items), failed and unreachable tasks, and the outcome a playbook sets with
+    C(ansible.builtin.set_fact) of C(hyperion_report_outcome) and C(hyperion_report_reason).
+author:
+  - Hyperion kernel project (@hyperion-kernel)
+requirements:
+  - enable in ansible.cfg (C(callbacks_enabled = hyperion.kernel.hyperion_report)) or with
+    E(ANSIBLE_CALLBACKS_ENABLED)
+options:
+  report_dir:
+    description:
+      - Directory on the controller under which each run's reports are written. A relative path is
+        relative to the current directory.
+    type: path
+    default: reports
+    env:
+      - name: HYPERION_REPORT_DIR
+    ini:
+      - section: callback_hyperion_report
+        key: report_dir
+  formats:
+    description: Which files to write.
+    type: list
+    elements: str
+    default: [json, junit, markdown, html]
+    env:
+      - name: HYPERION_REPORT_FORMATS
+    ini:
+      - section: callback_hyperion_report
+        key: formats
+'''
+
+import datetime
+import os
+
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.callback import CallbackBase
+
+from ansible_collections.hyperion.kernel.plugins.module_utils import fleet_report
+
+_FORMAT_FILES = {'json': 'report.json', 'junit': 'junit.xml', 'markdown': 'report.md', 'html': 'report.html'}
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class CallbackModule(CallbackBase):
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = 'aggregate'
+    CALLBACK_NAME = 'hyperion.kernel.hyperion_report'
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args, **kwargs):
+        super(CallbackModule, self).__init__(*args, **kwargs)
+        self._hosts = {}
+        self._playbook = None
+        self._plays_total = 0
+        self._plays_started = 0
+        self._play_hosts = set()
+        self._play_seen = set()
+        self._stopped_early = False
+        self._started = _now()
+
+    # Run structure --------------------------------------------------------------------------
+
+    def v2_playbook_on_start(self, playbook):
+        name = os.path.basename(to_text(getattr(playbook, '_file_name', '') or 'run'))
+        self._playbook = os.path.splitext(name)[0]
+        try:
+            self._plays_total = len(playbook.get_plays())
+        except Exception:  # pylint: disable=broad-except
+            self._plays_total = 0
+        self._started = _now()
+
+    def _close_play(self):
+        if self._play_hosts - self._play_seen:
+            self._stopped_early = True
+
+    def v2_playbook_on_play_start(self, play):
+        self._close_play()
+        self._plays_started += 1
+        self._play_hosts = set()
+        self._play_seen = set()
+        try:
+            # The play's host pattern is templated by now; --limit is applied by the inventory.
+            inventory = play.get_variable_manager()._inventory
+            hosts = inventory.get_hosts(play.hosts)
+        except Exception:  # pylint: disable=broad-except
+            hosts = []
+        for host in hosts:
+            if getattr(host, 'implicit', False):
+                continue
+            self._play_hosts.add(host.name)
+            self._record(host.name)
+
+    def _record(self, name):
+        if name not in self._hosts:
+            self._hosts[name] = fleet_report.new_host(name)
+        return self._hosts[name]
+
+    # Task results ---------------------------------------------------------------------------
+
+    def _fold(self, result, status):
+        host = result._host
+        if host is None or getattr(host, 'implicit', False):
+            return
+        task = result._task
+        action = getattr(task, 'resolved_action', None) or task.action
+        self._play_seen.add(host.name)
+        results = [result._result]
+        # A loop's items are folded one by one, so a profile check in a loop keeps its items.
+        if isinstance(result._result.get('results'), list):
+            results = [r for r in result._result['results'] if isinstance(r, dict)] or results
+        for one in results:
+            fleet_report.record_result(self._record(host.name), status, task.get_name(), action, one)
+
+    def v2_runner_on_ok(self, result):
+        self._fold(result, 'changed' if result._result.get('changed') else 'ok')
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        # An ignored failure is part of the playbook's plan (it sets the outcome itself).
+        self._fold(result, 'ok' if ignore_errors else 'failed')
+
+    def v2_runner_on_unreachable(self, result):
+        if result._task.ignore_unreachable:
+            self._fold(result, 'ok')
+            return
+        self._fold(result, 'unreachable')
+
+    def v2_runner_on_skipped(self, result):
+        self._fold(result, 'skipped')
+
+    # End of run -----------------------------------------------------------------------------
+
+    def v2_playbook_on_stats(self, stats):
+        self._close_play()
+        aborted = self._stopped_early or (self._plays_total and self._plays_started < self._plays_total)
+        finished = _now()
+        report = fleet_report.build_report(self._playbook or 'run', self._hosts,
+                                           self._started.isoformat(timespec='seconds'),
+                                           finished.isoformat(timespec='seconds'),
+                                           aborted=bool(aborted) and bool(self._hosts))
+        try:
+            directory = self._write(report, finished)
+        except (IOError, OSError) as exc:
+            self._display.warning('hyperion_report: could not write the report: %s' % to_text(exc))
+            directory = None
+        self._display.banner('HYPERION REPORT')
+        for number, line in enumerate(fleet_report.summary_lines(report)):
+            self._display.display(line, color=None if number else ('green' if report['ok'] else 'red'))
+        if directory:
+            self._display.display('Report: %s' % os.path.join(directory, 'report.html'))
+
+    def _write(self, report, finished):
+        base = os.path.abspath(os.path.expanduser(self.get_option('report_dir')))
+        stamp = '%s-%s' % (finished.strftime('%Y%m%dT%H%M%SZ'), report['playbook'])
+        directory = os.path.join(base, stamp)
+        suffix = 1
+        while os.path.exists(directory):
+            suffix += 1
+            directory = os.path.join(base, '%s.%d' % (stamp, suffix))
+        os.makedirs(directory)
+        wanted = [f.strip() for f in self.get_option('formats') or []]
+        renderers = dict(fleet_report.RENDERERS)
+        for fmt in wanted:
+            if fmt not in _FORMAT_FILES:
+                self._display.warning('hyperion_report: unknown format %s (known: %s)'
+                                      % (fmt, ', '.join(sorted(_FORMAT_FILES))))
+                continue
+            name = _FORMAT_FILES[fmt]
+            with open(os.path.join(directory, name), 'w') as handle:
+                handle.write(renderers[name](report))
+        # `latest` always names the newest run; replaced atomically.
+        link = os.path.join(base, 'latest')
+        tmp_link = link + '.tmp'
+        if os.path.lexists(tmp_link):
+            os.remove(tmp_link)
+        os.symlink(os.path.basename(directory), tmp_link)
+        os.replace(tmp_link, link)
+        return directory

@@ -1,0 +1,376 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fleet reports: one record per host from a playbook's task results, rendered as JSON,
+JUnit XML, Markdown and HTML, plus the short summary printed at the end of a run.
+
+Pure functions on plain data so the callback plugin stays thin and the logic is unit-tested.
+
+How a playbook talks to the report (no other coupling):
+  - every result of ``hyperion.kernel.profile_check`` is kept (the last one per host wins);
+  - a ``set_fact`` of ``hyperion_report_outcome`` (and optionally ``hyperion_report_reason``,
+    ``hyperion_report_release``) sets the host's outcome explicitly (deploy: updated, deferred, ...);
+  - failed and unreachable results are listed with their task name and message;
+  - a host of the run that produced no result at all was never reached (a stopped rollout).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
+
+REPORT_SCHEMA_VERSION = 1
+
+PROFILE_CHECK_ACTIONS = frozenset(('hyperion.kernel.profile_check', 'profile_check'))
+# A failed assertion on the check's verdict is the drift itself, not another failure.
+ASSERT_ACTIONS = frozenset(('ansible.builtin.assert', 'assert'))
+
+# Outcomes, and how each one counts. A playbook may set any of the explicit ones.
+OUTCOMES = {
+    # check.yml
+    'compliant': 'pass',
+    'drift': 'fail',
+    # deploy.yml / rollback.yml
+    'updated': 'pass',
+    'unchanged': 'pass',
+    'rolled_back': 'pass',
+    'deferred': 'skip',
+    'fell_back': 'fail',
+    'gate_failed': 'fail',
+    'preflight_failed': 'fail',
+    # derived from raw results
+    'ok': 'pass',
+    'failed': 'fail',
+    'unreachable': 'fail',
+    'not_reached': 'skip',
+}
+
+_OUTCOME_ORDER = ['fell_back', 'gate_failed', 'preflight_failed', 'failed', 'unreachable', 'drift',
+                  'deferred', 'not_reached', 'updated', 'rolled_back', 'unchanged', 'compliant', 'ok']
+
+_MAX_MESSAGE = 600
+
+
+def _text(value):
+    if value is None:
+        return ''
+    if isinstance(value, (list, tuple)):
+        return '; '.join(_text(v) for v in value)
+    return '%s' % (value,)
+
+
+def _short(message):
+    message = re.sub(r'\s+', ' ', _text(message)).strip()
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE - 3] + '...'
+    return message
+
+
+def new_host(name):
+    """An empty host record."""
+    return {
+        'host': name,
+        'outcome': None,
+        'reason': None,
+        'kernel_release': None,
+        'target_release': None,
+        'compliant': None,
+        'profile': None,
+        'counts': None,
+        'failing_items': [],
+        'failures': [],
+        'unreachable': False,
+        'seen': False,
+        'results': 0,
+        'changed': 0,
+    }
+
+
+def failing_items(items):
+    """Items that count against the host: every failed item and every unknown required one."""
+    found = []
+    for item in items or []:
+        status = item.get('status')
+        if status == 'fail' or (status == 'unknown' and item.get('severity') == 'required'):
+            found.append({
+                'id': item.get('id'),
+                'status': status,
+                'severity': item.get('severity'),
+                'expected': item.get('expected'),
+                'actual': item.get('actual'),
+                'detail': item.get('detail'),
+            })
+    return found
+
+
+def _failure_message(result):
+    for key in ('msg', 'stderr', 'module_stderr', 'reason'):
+        if result.get(key):
+            return _short(result[key])
+    return 'failed'
+
+
+def record_result(record, status, task_name, action, result):
+    """Fold one task result into a host record.
+
+    status: ok, changed, failed, unreachable or skipped; action: the task's module or action name;
+    result: the result dictionary the module returned. Returns the record.
+    """
+    result = result or {}
+    record['seen'] = True
+    if status == 'skipped':
+        return record
+    record['results'] += 1
+    if status == 'changed' or result.get('changed'):
+        record['changed'] += 1
+    if status == 'unreachable':
+        record['unreachable'] = True
+        record['failures'].append({'task': task_name, 'msg': _failure_message(result), 'unreachable': True})
+        return record
+    # Any answer after an unreachable one (an SSH drop that was survived) means it is back.
+    record['unreachable'] = False
+
+    if action in PROFILE_CHECK_ACTIONS and 'items' in result:
+        summary = result.get('summary') or {}
+        # A report-only check (fail_on: never) still says compliant; the report judges required drift.
+        record['compliant'] = bool(result.get('compliant')) and not summary.get('failed_required')
+        record['kernel_release'] = result.get('kernel_release') or record['kernel_release']
+        record['profile'] = result.get('profile')
+        record['counts'] = summary.get('counts')
+        record['failing_items'] = failing_items(result.get('items'))
+        record['check_task'] = task_name
+
+    facts = result.get('ansible_facts') or {}
+    if facts.get('hyperion_report_outcome'):
+        record['outcome'] = _text(facts['hyperion_report_outcome'])
+        record['reason'] = _short(facts.get('hyperion_report_reason')) or None
+    if facts.get('hyperion_report_release'):
+        record['target_release'] = _text(facts['hyperion_report_release'])
+    if facts.get('hyperion_report_kernel_release'):
+        record['kernel_release'] = _text(facts['hyperion_report_kernel_release'])
+
+    if status == 'failed':
+        is_check = (action in PROFILE_CHECK_ACTIONS and 'items' in result) or (
+            action in ASSERT_ACTIONS and record['compliant'] is False)
+        record['failures'].append({'task': task_name, 'msg': _failure_message(result), 'check': is_check})
+    return record
+
+
+def host_outcome(record):
+    """The outcome of one host: explicit from the playbook, else derived from its results."""
+    if record.get('outcome'):
+        return record['outcome']
+    if not record['seen']:
+        return 'not_reached'
+    if record['unreachable']:
+        return 'unreachable'
+    # A dropped connection that came back is listed, but it is not the host's failure.
+    failures = [f for f in record['failures'] if not f.get('unreachable')]
+    if failures and not failures[-1].get('check'):
+        return 'failed'
+    if record['compliant'] is False:
+        return 'drift'
+    if record['compliant'] is True:
+        return 'compliant'
+    return 'ok'
+
+
+def host_reason(record, outcome):
+    """One line that says why, for the hosts that did not pass."""
+    if record.get('reason'):
+        return record['reason']
+    if outcome == 'not_reached':
+        return 'not reached: the run stopped before this host (earlier failures or max_fail_percentage)'
+    if outcome == 'drift':
+        ids = [i['id'] for i in record['failing_items'] if i['severity'] == 'required']
+        return 'required items drift: %s' % ', '.join(ids) if ids else 'recommended items drift'
+    if outcome in ('failed', 'unreachable') and record['failures']:
+        last = record['failures'][-1]
+        return '%s: %s' % (last['task'], last['msg'])
+    return ''
+
+
+def build_report(playbook, hosts, started, finished, aborted=False):
+    """The whole report. hosts: mapping name -> record (from new_host/record_result);
+    started/finished: ISO 8601 strings; aborted: the run ended early (e.g. max_fail_percentage)."""
+    rows = []
+    for name in sorted(hosts):
+        record = hosts[name]
+        outcome = host_outcome(record)
+        row = dict(record)
+        row['outcome'] = outcome
+        row['verdict'] = OUTCOMES.get(outcome, 'fail')
+        row['reason'] = host_reason(record, outcome)
+        row.pop('results', None)
+        row.pop('seen', None)
+        row.pop('unreachable', None)
+        row.pop('check_task', None)
+        rows.append(row)
+    rows.sort(key=lambda r: (_OUTCOME_ORDER.index(r['outcome']) if r['outcome'] in _OUTCOME_ORDER
+                             else -1, r['host']))
+    totals = {'hosts': len(rows), 'pass': 0, 'fail': 0, 'skip': 0}
+    outcomes = {}
+    for row in rows:
+        totals[row['verdict']] += 1
+        outcomes[row['outcome']] = outcomes.get(row['outcome'], 0) + 1
+    return {
+        'schema_version': REPORT_SCHEMA_VERSION,
+        'playbook': playbook,
+        'started': started,
+        'finished': finished,
+        'aborted': bool(aborted),
+        'ok': totals['fail'] == 0 and not aborted,
+        'totals': totals,
+        'outcomes': outcomes,
+        'hosts': rows,
+    }
+
+
+def to_json(report):
+    return json.dumps(report, indent=2, sort_keys=True) + '\n'
+
+
+def _item_line(item):
+    actual = item['actual'] if item['actual'] is not None else '(not set)'
+    line = '%s [%s, %s]: expected %s, got %s' % (item['id'], item['severity'], item['status'],
+                                                 item['expected'], actual)
+    if item.get('detail'):
+        line += ' (%s)' % item['detail']
+    return line
+
+
+def host_details(row):
+    """Plain text lines: why the host is where it is, its failing items and failed tasks."""
+    lines = []
+    if row['reason']:
+        lines.append(row['reason'])
+    for item in row['failing_items']:
+        lines.append(_item_line(item))
+    for failure in row['failures']:
+        if failure.get('check') or '%s: %s' % (failure['task'], failure['msg']) == row['reason']:
+            continue
+        lines.append('task "%s": %s' % (failure['task'], failure['msg']))
+    return lines
+
+
+def to_junit(report):
+    """JUnit XML: one test case per host; failing hosts fail, deferred and unreached are skipped."""
+    totals = report['totals']
+    name = 'hyperion.%s' % (report['playbook'] or 'run')
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<testsuites name=%s tests="%d" failures="%d" skipped="%d">' % (
+               _xml_quoteattr(name), totals['hosts'], totals['fail'], totals['skip']),
+           '  <testsuite name=%s tests="%d" failures="%d" errors="0" skipped="%d" timestamp=%s>' % (
+               _xml_quoteattr(name), totals['hosts'], totals['fail'], totals['skip'],
+               _xml_quoteattr(report['started'] or ''))]
+    for row in report['hosts']:
+        out.append('    <testcase classname=%s name=%s>' % (_xml_quoteattr(name), _xml_quoteattr(row['host'])))
+        details = '\n'.join(host_details(row))
+        if row['verdict'] == 'fail':
+            out.append('      <failure type=%s message=%s>%s</failure>' % (
+                _xml_quoteattr(row['outcome']), _xml_quoteattr(row['reason'] or row['outcome']),
+                _xml_escape(details)))
+        elif row['verdict'] == 'skip':
+            out.append('      <skipped message=%s/>' % _xml_quoteattr('%s: %s' % (row['outcome'], row['reason'])))
+        system_out = 'outcome: %s\nkernel: %s\n' % (row['outcome'], row['kernel_release'] or 'unknown')
+        out.append('      <system-out>%s</system-out>' % _xml_escape(system_out))
+        out.append('    </testcase>')
+    out.append('  </testsuite>')
+    out.append('</testsuites>')
+    return '\n'.join(out) + '\n'
+
+
+def _md_cell(value):
+    return _text(value).replace('|', '\\|').replace('\n', '<br>')
+
+
+def _counts_text(counts):
+    if not counts:
+        return ''
+    return '%d pass, %d fail, %d n/a, %d unknown' % (counts.get('pass', 0), counts.get('fail', 0),
+                                                     counts.get('not_applicable', 0), counts.get('unknown', 0))
+
+
+def headline(report):
+    """One line: what ran and how it ended."""
+    totals = report['totals']
+    parts = ['%s: %d host%s' % (report['playbook'], totals['hosts'], '' if totals['hosts'] == 1 else 's')]
+    parts.append(', '.join('%d %s' % (count, outcome) for outcome, count in
+                           sorted(report['outcomes'].items(), key=lambda kv: _order(kv[0]))))
+    if report['aborted']:
+        parts.append('RUN STOPPED EARLY')
+    return ' - '.join(parts)
+
+
+def _order(outcome):
+    return _OUTCOME_ORDER.index(outcome) if outcome in _OUTCOME_ORDER else -1
+
+
+def to_markdown(report):
+    lines = ['# Hyperion fleet report: %s' % report['playbook'], '',
+             '%s  ' % headline(report),
+             'Started %s, finished %s.' % (report['started'], report['finished']), '',
+             '| Host | Outcome | Kernel | Target | Profile check | Why / failing items |',
+             '|---|---|---|---|---|---|']
+    for row in report['hosts']:
+        lines.append('| %s | %s | %s | %s | %s | %s |' % (
+            _md_cell(row['host']), _md_cell(row['outcome']), _md_cell(row['kernel_release']),
+            _md_cell(row['target_release']), _md_cell(_counts_text(row['counts'])),
+            _md_cell('\n'.join(host_details(row)))))
+    return '\n'.join(lines) + '\n'
+
+
+def _h(value):
+    return _xml_escape(_text(value), {'"': '&quot;'})
+
+
+_HTML_STYLE = ('body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}'
+               'td,th{border:1px solid #999;padding:4px 8px;vertical-align:top;text-align:left}'
+               '.pass{background:#dfd}.fail{background:#fdd}.skip{background:#ffd}'
+               'ul{margin:0;padding-left:1.2em}')
+
+
+def to_html(report):
+    out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
+           '<title>Hyperion fleet report: %s</title>' % _h(report['playbook']),
+           '<style>%s</style></head><body>' % _HTML_STYLE,
+           '<h1>Hyperion fleet report: %s</h1>' % _h(report['playbook']),
+           '<p>%s<br>Started %s, finished %s.</p>' % (_h(headline(report)), _h(report['started']),
+                                                     _h(report['finished'])),
+           '<table><thead><tr><th>Host</th><th>Outcome</th><th>Kernel</th><th>Target</th>'
+           '<th>Profile check</th><th>Why / failing items</th></tr></thead><tbody>']
+    for row in report['hosts']:
+        details = ''.join('<li>%s</li>' % _h(line) for line in host_details(row))
+        out.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+            _h(row['verdict']), _h(row['host']), _h(row['outcome']), _h(row['kernel_release']),
+            _h(row['target_release']), _h(_counts_text(row['counts'])),
+            '<ul>%s</ul>' % details if details else ''))
+    out.append('</tbody></table></body></html>')
+    return '\n'.join(out) + '\n'
+
+
+def summary_lines(report, limit=20):
+    """The short summary printed at the end of the play output: the headline, then every host
+    that did not pass with its reason (at most ``limit``)."""
+    lines = [headline(report)]
+    shown = 0
+    for row in report['hosts']:
+        if row['verdict'] == 'pass':
+            continue
+        if shown == limit:
+            lines.append('  ... and more, see the report')
+            break
+        lines.append('  %-16s %-12s %s' % (row['host'], row['outcome'], row['reason']))
+        shown += 1
+    return lines
+
+
+RENDERERS = (
+    ('report.json', to_json),
+    ('junit.xml', to_junit),
+    ('report.md', to_markdown),
+    ('report.html', to_html),
+)
