@@ -20,7 +20,7 @@ description:
     C(any_errors_fatal); hosts the run never reached are reported as C(not_reached).
   - The record of a host holds the last C(hyperion.kernel.profile_check) result (kernel release,
     counts, failing items), failed and unreachable tasks, and the outcome a playbook sets with
-    C(ansible.builtin.set_fact) of C(hyperion_report_outcome) and C(hyperion_report_reason).
+    C(ansible.builtin.set_fact) of C(hyperion_report_outcome) and C(hyperion_report_reason) (or C(rollout_report_outcome), C(rollout_report_reason)).
 author:
   - Hyperion kernel project (@hyperion-kernel)
 requirements:

@@ -9,7 +9,8 @@ Pure functions on plain data so the callback plugin stays thin and the logic is 
 How a playbook talks to the report (no other coupling):
   - every result of ``hyperion.kernel.profile_check`` is kept (the last one per host wins);
   - a ``set_fact`` of ``hyperion_report_outcome`` (and optionally ``hyperion_report_reason``,
-    ``hyperion_report_release``) sets the host's outcome explicitly (deploy: updated, deferred, ...);
+    ``hyperion_report_release``, ``hyperion_report_kernel_release``; the rollout role uses the
+    prefix ``rollout_report_``) sets the host's outcome explicitly (deploy: updated, deferred, ...);
   - failed and unreachable results are listed with their task name and message;
   - a host of the run that produced no result at all was never reached (a stopped rollout).
 """
@@ -23,6 +24,10 @@ import re
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
 
 REPORT_SCHEMA_VERSION = 1
+
+# Facts a playbook sets to speak to the report: <prefix>outcome, reason, release (the target),
+# kernel_release (what runs). Roles use their own prefix (ansible-lint's role variable rule).
+REPORT_FACT_PREFIXES = ('hyperion_report_', 'rollout_report_')
 
 PROFILE_CHECK_ACTIONS = frozenset(('hyperion.kernel.profile_check', 'profile_check'))
 # A failed assertion on the check's verdict is the drift itself, not another failure.
@@ -144,13 +149,14 @@ def record_result(record, status, task_name, action, result):
         record['check_task'] = task_name
 
     facts = result.get('ansible_facts') or {}
-    if facts.get('hyperion_report_outcome'):
-        record['outcome'] = _text(facts['hyperion_report_outcome'])
-        record['reason'] = _short(facts.get('hyperion_report_reason')) or None
-    if facts.get('hyperion_report_release'):
-        record['target_release'] = _text(facts['hyperion_report_release'])
-    if facts.get('hyperion_report_kernel_release'):
-        record['kernel_release'] = _text(facts['hyperion_report_kernel_release'])
+    for prefix in REPORT_FACT_PREFIXES:
+        if facts.get(prefix + 'outcome'):
+            record['outcome'] = _text(facts[prefix + 'outcome'])
+            record['reason'] = _short(facts.get(prefix + 'reason')) or None
+        if facts.get(prefix + 'release'):
+            record['target_release'] = _text(facts[prefix + 'release'])
+        if facts.get(prefix + 'kernel_release'):
+            record['kernel_release'] = _text(facts[prefix + 'kernel_release'])
 
     if status == 'failed':
         is_check = (action in PROFILE_CHECK_ACTIONS and 'items' in result) or (
@@ -338,8 +344,8 @@ def to_html(report):
            '<title>Hyperion fleet report: %s</title>' % _h(report['playbook']),
            '<style>%s</style></head><body>' % _HTML_STYLE,
            '<h1>Hyperion fleet report: %s</h1>' % _h(report['playbook']),
-           '<p>%s<br>Started %s, finished %s.</p>' % (_h(headline(report)), _h(report['started']),
-                                                     _h(report['finished'])),
+           '<p>%s<br>Started %s, finished %s.</p>' % (
+               _h(headline(report)), _h(report['started']), _h(report['finished'])),
            '<table><thead><tr><th>Host</th><th>Outcome</th><th>Kernel</th><th>Target</th>'
            '<th>Profile check</th><th>Why / failing items</th></tr></thead><tbody>']
     for row in report['hosts']:
