@@ -53,6 +53,12 @@ options:
     type: list
     elements: str
     default: []
+  config_path:
+    description:
+      - Read the kernel config from this file on the host instead of the running kernel's, for example
+        C(/boot/config-RELEASE) of a kernel installed but not yet booted. Only the C(config) subset changes.
+    type: path
+    version_added: 0.2.0
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -120,6 +126,7 @@ def main():
             config_filter=dict(type='list', elements='str', default=[]),
             sysctls=dict(type='list', elements='str', default=[]),
             modparams=dict(type='list', elements='str', default=[]),
+            config_path=dict(type='path'),
         ),
         supports_check_mode=True,
     )
@@ -136,7 +143,8 @@ def main():
     subsets = None if 'all' in params['gather_subset'] else params['gather_subset']
     try:
         facts = gather_facts('/', module_command_runner(module), subsets=subsets,
-                             sysctls=params['sysctls'], modparams=params['modparams'])
+                             sysctls=params['sysctls'], modparams=params['modparams'],
+                             config_path=params['config_path'])
     except HyperionError as exc:
         module.fail_json(msg=str(exc))
 

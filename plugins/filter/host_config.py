@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the host configuration roles: the checks and renderings of the core, on the controller.
+
+They raise a clear error for bad input, so a role fails before it changes the host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hyperion.kernel.plugins.module_utils import kernel_params, qdisc_boot, zram_plan
+from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+
+
+def _guard(function):
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except HyperionError as exc:
+            raise AnsibleFilterError(str(exc))
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+def kgdboc_tty(value):
+    """The tty of a kgdboc value ('ttyS0' from 'ttyS0,115200'), after checking its form."""
+    return kernel_params.parse_kgdboc(value)[0]
+
+
+def kgdboc_problems(value, tty_devices, kernel_config, release):
+    """The reasons kgdboc VALUE cannot work on a host (empty when it can)."""
+    return kernel_params.check_kgdboc_host(value, tty_devices, kernel_config, release)
+
+
+def kernel_extra_params(params, known_names, host_module_params=()):
+    """Extra parameters from inventory, checked, as kernel_cmdline entries."""
+    return kernel_params.check_extra_params(params, known_names, host_module_params)
+
+
+def kernel_cmdline_policy(kgdboc, kgdbwait, extra):
+    """The kernel_cmdline params of the boot_params role's policy."""
+    return kernel_params.cmdline_params(kgdboc, kgdbwait, extra)
+
+
+def zram_size_mib(expression, ram_mib):
+    """The size a zram-generator size expression gives, refused when larger than RAM."""
+    return zram_plan.check_size(expression, float(ram_mib))
+
+
+def zram_ratio_expression(minimum, maximum):
+    return zram_plan.ratio_expression(minimum, maximum)
+
+
+def zram_compression(primary, recompression, multi_comp, params='type=idle'):
+    """{'setting': compression-algorithm value, 'warning': text or None}."""
+    setting, warning = zram_plan.compression_setting(primary, recompression, multi_comp, params)
+    return {'setting': setting, 'warning': warning}
+
+
+def zram_generator_conf(device, size, algorithm, swap_priority, options='discard'):
+    return zram_plan.generator_conf(device, size, algorithm, int(swap_priority), options)
+
+
+def qdisc_batch(qdiscs, device):
+    """The tc -batch text that builds a qdisc plan on a device with the kernel default."""
+    return qdisc_boot.batch_text(device, qdiscs)
+
+
+class FilterModule(object):
+    def filters(self):
+        functions = (kgdboc_tty, kgdboc_problems, kernel_extra_params, kernel_cmdline_policy, zram_size_mib,
+                     zram_ratio_expression, zram_compression, zram_generator_conf, qdisc_batch)
+        return dict((f.__name__, _guard(f)) for f in functions)

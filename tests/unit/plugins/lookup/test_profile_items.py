@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The profile_items lookup (through the real ansible command) and the host_config filters."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hyperion.kernel.plugins.filter.host_config import FilterModule
+
+FILTERS = FilterModule().filters()
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
+COLLECTIONS = os.path.join(REPO, '.build', 'collections')
+
+
+def _lookup(expression):
+    """The value of a Jinja expression on localhost, through the real ansible command."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+               ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
+               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    proc = subprocess.run([ANSIBLE, 'localhost', '-m', 'ansible.builtin.debug', '-a', 'msg={{ %s | to_json }}' % expression],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
+                          cwd=REPO, check=False)
+    assert 'Traceback' not in proc.stdout + proc.stderr
+    result = json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts']['localhost']
+    return proc.returncode, result
+
+
+def _items(overlays=(), overrides=None):
+    code, result = _lookup("lookup('hyperion.kernel.profile_items', overlays=%s, overrides=%s)"
+                           % (json.dumps(list(overlays)), json.dumps(overrides or {})))
+    assert code == 0, result
+    return json.loads(result['msg'])
+
+
+def test_site_policies_reach_the_roles():
+    lab, cafe, base = _items(['lab']), _items(['gaming_cafe']), _items()
+    assert lab['cmdline:kgdboc']['value'] == 'ttyS0,115200' and lab['sysctl:kernel.sysrq']['value'] == 1
+    assert cafe['cmdline:kgdboc']['match'] == 'not_set' and cafe['sysctl:kernel.sysrq']['value'] == 176
+    assert base['zram:zram0:recomp_algorithm']['value'] == 'lz4hc'
+    assert base['sysctl:net.core.default_qdisc']['value'] == 'cake'
+
+
+def test_overrides_and_bad_overlays():
+    assert _items(overrides={'sysctl:kernel.sysrq': 16})['sysctl:kernel.sysrq']['value'] == 16
+    code, result = _lookup("lookup('hyperion.kernel.profile_items', overlays=['no-such-site'])")
+    assert code == 2 and "profile error: unknown overlay 'no-such-site'" in result['msg']
+
+
+def test_filters_refuse_with_a_filter_error():
+    assert FILTERS['kgdboc_tty']('ttyS0,115200') == 'ttyS0'
+    with pytest.raises(AnsibleFilterError, match='more than the host'):
+        FILTERS['zram_size_mib']('ram * 2', '1024.5')
+    assert FILTERS['zram_compression']('zstd', 'lz4hc', False)['setting'] == 'zstd'
+    assert FILTERS['qdisc_batch']([{'kind': 'cake'}], 'eth0') == 'qdisc replace dev eth0 root cake\n'

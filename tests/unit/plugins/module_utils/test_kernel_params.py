@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The boot_params role's checks, on the parameter names of linux-source-6.12 and captured kernels."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible_collections.hyperion.kernel.plugins.module_utils import kernel_params
+from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+from ansible_collections.hyperion.kernel.plugins.module_utils.kconfig import read_config_file
+
+KCONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fixtures', 'kconfig')
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+NAMES_FILE = os.path.join(ROOT, 'roles', 'boot_params', 'files', 'kernel-parameter-names.txt')
+
+
+@pytest.fixture(scope='module')
+def known_names():
+    with open(NAMES_FILE) as handle:
+        return [line.strip() for line in handle if line.strip() and not line.startswith('#')]
+
+
+def _config(prefix):
+    names = sorted(n for n in os.listdir(KCONFIG) if n.startswith(prefix) and n.endswith('.config'))
+    assert names, 'no %s* config in the fixtures' % prefix
+    return read_config_file(os.path.join(KCONFIG, names[-1])).to_dict()
+
+
+def test_names_file_has_the_parameters_the_roles_use(known_names):
+    for name in ('kgdboc', 'kgdbwait', 'nmi_watchdog', 'transparent_hugepage', 'mitigations', 'usbcore.autosuspend'):
+        assert name in known_names
+    assert len(known_names) > 900
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('ttyS0,115200', ('ttyS0', 115200)),
+    ('ttyAMA0,9600', ('ttyAMA0', 9600)),
+])
+def test_kgdboc_forms(value, expected):
+    assert kernel_params.parse_kgdboc(value) == expected
+
+
+@pytest.mark.parametrize('value, message', [
+    ('ttyS0', 'give the baud rate'),
+    ('ttyS0,115201', 'not a standard baud rate'),
+    ('/dev/ttyS0,115200', 'not a serial tty name'),
+    ('ttyS0,115200;reboot', 'give the baud rate'),
+    ('', 'must be'),
+])
+def test_bad_kgdboc_is_refused(value, message):
+    with pytest.raises(HyperionError, match=message):
+        kernel_params.parse_kgdboc(value)
+
+
+def test_kgdboc_on_debians_kernel_is_refused_for_want_of_the_serial_console():
+    config = _config('debian-trixie')
+    assert config.get('CONFIG_KGDB_SERIAL_CONSOLE') not in ('y', 'm')
+    problems = kernel_params.check_kgdboc_host('ttyS0,115200', ['ttyS0', 'ttyS1'], config, '6.12-trixie')
+    assert problems == ['kgdboc=ttyS0,115200: kernel 6.12-trixie has no CONFIG_KGDB_SERIAL_CONSOLE, so the '
+                        'debugger would never attach']
+
+
+def test_kgdboc_on_the_profile_kernel_passes_and_a_missing_port_does_not():
+    config = _config('hyperion-fragment')
+    assert config['CONFIG_KGDB_SERIAL_CONSOLE'] == 'y'
+    assert kernel_params.check_kgdboc_host('ttyS0,115200', ['ttyS0'], config, 'r') == []
+    problems = kernel_params.check_kgdboc_host('ttyS3,115200', ['ttyS0'], config, 'r')
+    assert problems == ['kgdboc=ttyS3,115200: the serial port ttyS3 does not exist on this host (no /sys/class/tty/ttyS3)']
+    assert 'could not be read' in kernel_params.check_kgdboc_host('ttyS0,115200', ['ttyS0'], None, 'r')[0]
+
+
+def test_extra_parameters_known_and_module_parameters(known_names):
+    params = [{'name': 'nmi-watchdog', 'value': 0}, {'name': 'quiet', 'state': 'absent'},
+              {'name': 'zswap.enabled', 'value': 'N'}]
+    checked = kernel_params.check_extra_params(params, known_names, ['zswap.enabled'])
+    assert checked == [{'name': 'nmi-watchdog', 'state': 'present', 'value': '0'},
+                       {'name': 'quiet', 'state': 'absent'},
+                       {'name': 'zswap.enabled', 'state': 'present', 'value': 'N'}]
+
+
+def test_unknown_and_invalid_extra_parameters_are_refused_together(known_names):
+    params = [{'name': 'nmi_watchdgo', 'value': '0'}, {'name': 'zswap.enabld', 'value': 'N'},
+              {'name': 'kgdboc', 'value': 'ttyS1,9600'}, {'name': 'a b'}, {'name': 'quiet', 'colour': 'red'}]
+    with pytest.raises(HyperionError) as info:
+        kernel_params.check_extra_params(params, known_names, ['zswap.enabled'])
+    text = str(info.value)
+    assert "nmi_watchdgo is not a kernel parameter" in text
+    assert '/sys/module/zswap/parameters/enabld' in text
+    assert 'kgdboc is managed by the role itself' in text
+    assert "'a b' is not a kernel parameter name" in text
+    assert 'unknown keys colour' in text
+
+
+def test_removing_an_unknown_name_is_allowed(known_names):
+    assert kernel_params.check_extra_params([{'name': 'hyperion_old', 'state': 'absent'}], known_names) == [
+        {'name': 'hyperion_old', 'state': 'absent'}]
+
+
+def test_cmdline_policy():
+    assert kernel_params.cmdline_params('ttyS0,115200', True, [{'name': 'quiet', 'state': 'present'}]) == [
+        {'name': 'kgdboc', 'value': 'ttyS0,115200', 'state': 'present'},
+        {'name': 'kgdbwait', 'state': 'present'},
+        {'name': 'quiet', 'state': 'present'}]
+    assert kernel_params.cmdline_params('', False) == [
+        {'name': 'kgdboc', 'state': 'absent'}, {'name': 'kgdbwait', 'state': 'absent'}]
+    with pytest.raises(HyperionError, match='kgdbwait without kgdboc'):
+        kernel_params.cmdline_params('', True)

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The zram role's plan, on the memory and swaps of a captured trixie guest and real kernel configs."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible_collections.hyperion.kernel.plugins.module_utils import zram_plan
+from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+from ansible_collections.hyperion.kernel.plugins.module_utils.kconfig import read_config_file
+from ansible_collections.hyperion.kernel.plugins.module_utils.zram import parse_proc_swaps
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fixtures')
+TRIXIE_VM = os.path.join(FIXTURES, 'vm', 'trixie-6.12.117+deb13-amd64')
+KCONFIG = os.path.join(FIXTURES, 'kconfig')
+
+
+def _read(*parts):
+    with open(os.path.join(*parts)) as handle:
+        return handle.read()
+
+
+@pytest.fixture(scope='module')
+def trixie_ram_mib():
+    for line in _read(TRIXIE_VM, 'proc', 'meminfo').splitlines():
+        if line.startswith('MemTotal:'):
+            return int(line.split()[1]) / 1024.0
+    raise AssertionError('no MemTotal in the capture')
+
+
+def _multi_comp(name):
+    option = read_config_file(os.path.join(KCONFIG, name)).to_dict().get(zram_plan.MULTI_COMP_OPTION)
+    return option in ('y', 'm')
+
+
+@pytest.mark.parametrize('expression, expected', [
+    ('ram / 2', 482.55),
+    ('ram * 0.5', 482.55),
+    ('min(ram / 2, 256)', 256.0),
+    ('max(ram / 10, 512)', 512.0),
+    ('floor(ram / 3)', 321.0),
+    ('ram ^ 1 - 64', 901.11),
+])
+def test_size_expressions_on_the_trixie_guest(trixie_ram_mib, expression, expected):
+    assert int(trixie_ram_mib) == 965
+    assert zram_plan.check_size(expression, trixie_ram_mib) == pytest.approx(expected, abs=0.01)
+
+
+def test_the_captured_device_fits_the_profile_ratio(trixie_ram_mib):
+    # The capture's zram0 (256 MiB) is far below the profile's half of RAM; the role's expression is not.
+    disksize_mib = int(_read(TRIXIE_VM, 'sys', 'block', 'zram0', 'disksize')) // (1024 * 1024)
+    assert disksize_mib == 256
+    expression = zram_plan.ratio_expression(0.45, 0.55)
+    assert expression == 'ram * 0.5'
+    assert 0.45 <= zram_plan.check_size(expression, trixie_ram_mib) / trixie_ram_mib <= 0.55
+
+
+@pytest.mark.parametrize('expression, message', [
+    ('ram * 2', 'more than the host\'s 965 MiB of RAM'),
+    ('ram + 1', 'more than the host'),
+    ('0', 'must be more than 0'),
+    ('ram / 0', 'divides by zero'),
+    ('__import__("os").system("true")', 'only numbers, ram'),
+    ('ram /', 'not an arithmetic expression'),
+    ('', 'empty'),
+    (True, 'must be an expression'),
+])
+def test_bad_sizes_are_refused(trixie_ram_mib, expression, message):
+    with pytest.raises(HyperionError, match=message):
+        zram_plan.check_size(expression, trixie_ram_mib)
+
+
+def test_compression_on_the_profile_kernel_names_the_recompression():
+    assert _multi_comp('hyperion-fragment-linux-source-6.12-olddefconfig.config')
+    assert zram_plan.compression_setting('zstd', 'lz4hc', True) == ('zstd lz4hc (type=idle)', None)
+    assert zram_plan.compression_setting('zstd', 'lz4hc', True, '') == ('zstd lz4hc', None)
+
+
+def test_compression_on_debians_kernel_is_one_stream_with_a_warning():
+    assert not _multi_comp('debian-trixie-6.12.117+deb13-amd64.config')
+    setting, warning = zram_plan.compression_setting('zstd', 'lz4hc', False)
+    assert setting == 'zstd'
+    assert 'no CONFIG_ZRAM_MULTI_COMP' in warning and 'lz4hc' in warning
+
+
+@pytest.mark.parametrize('primary, recompression, message', [
+    ('zstd', 'zstd', 'must differ'),
+    ('zstd;reboot', 'lz4hc', 'not a compression algorithm'),
+    ('zstd', 'lz4hc (type=huge)', 'not a compression algorithm'),
+])
+def test_bad_algorithms_are_refused(primary, recompression, message):
+    with pytest.raises(HyperionError, match=message):
+        zram_plan.compression_setting(primary, recompression, True)
+
+
+def test_generator_conf():
+    text = zram_plan.generator_conf('zram0', 'ram * 0.5', 'zstd lz4hc (type=idle)', 100)
+    assert text == ('[zram0]\nzram-size = ram * 0.5\ncompression-algorithm = zstd lz4hc (type=idle)\n'
+                    'swap-priority = 100\noptions = discard\n')
+    with pytest.raises(HyperionError, match='swap priority'):
+        zram_plan.generator_conf('zram0', 'ram / 2', 'zstd', 40000)
+    with pytest.raises(HyperionError, match='not a zram device'):
+        zram_plan.generator_conf('sda', 'ram / 2', 'zstd', 100)
+
+
+def test_live_swap_of_the_capture():
+    swaps = parse_proc_swaps(_read(TRIXIE_VM, 'proc', 'swaps'))
+    swap = zram_plan.live_swap_state(swaps, 'zram0')
+    assert swap['priority'] == 100 and swap['used_kib'] == 32768
+    assert zram_plan.live_swap_state(swaps, 'zram1') is None
+    assert zram_plan.swapoff_is_safe(swap['used_kib'], 500000)
+    assert not zram_plan.swapoff_is_safe(swap['used_kib'], 100000)
