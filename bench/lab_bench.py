@@ -1,0 +1,270 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmarks on the VM lab: converged re-run, rollout batches, package distribution.
+
+Runs deploy.yml against the demo lab (inventories/demo, lab machines lab1 cafe1 cafe2):
+
+- distribution: bytes each guest received on its user-mode link (the controller's side of
+  every guest: SSH and anything fetched through the controller) during the first run and the
+  re-run, read from the guest's /proc/net/dev; the package should cross once (to the repo
+  host) and not at all on the re-run;
+- rollout: the first run's wall time per batch against the machines' own reboot time, taken
+  from their serial consoles: each serial.log is followed while deploy.yml runs and every line
+  gets the controller's clock; a reboot lasts from the first shutdown line to the login prompt;
+- converge: the re-run of deploy.yml on the converged lab against a play that only gathers
+  facts, with its changed count (json callback) and its reboots (boot_id before and after).
+
+Every lab command goes through /tmp/vm-slot when that exists (shared machines), and the lab is
+taken down at the end, also after a failure.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+# Lines of a serial console that mark a reboot's start, and its end (the machine is back).
+SHUTDOWN_RE = re.compile(r'(reboot: Restarting system|systemd-shutdown|Stopping .*Session|Reached target .*Reboot'
+                         r'|Rebooting\.|Will now restart|System is going down)', re.I)
+BACK_RE = re.compile(r'(login: *$|Started .*OpenBSD Secure Shell server|Started ssh\.service)', re.I)
+DEMO_LAB = 'demo'
+SLOT = '/tmp/vm-slot'
+
+
+# A boot through the firmware shows GRUB's banner: the start of a reboot whose shutdown was quiet.
+GRUB_RE = re.compile(r'GNU GRUB +version')
+ANSI_RE = re.compile(r'\x1b\[[0-9;:?]*[A-Za-z]')
+
+
+def console_text(raw):
+    """A serial console line without colour codes and carriage returns."""
+    return ANSI_RE.sub('', raw.replace('\r', ''))
+
+
+def reboot_windows(stamped_lines):
+    """[(start, end)] seconds from (time, line) pairs: first shutdown line (or GRUB's banner, when
+    the shutdown printed nothing) to the next line that shows the machine back (sshd started, login)."""
+    windows = []
+    start = None
+    for when, raw in stamped_lines:
+        line = console_text(raw)
+        if start is None and (SHUTDOWN_RE.search(line) or GRUB_RE.search(line)):
+            start = when
+        elif start is not None and BACK_RE.search(line):
+            windows.append((start, when))
+            start = None
+    return windows
+
+
+class SerialFollower(threading.Thread):
+    """Follows a growing serial.log and stamps each new line with time.monotonic()."""
+
+    def __init__(self, path):
+        super(SerialFollower, self).__init__(daemon=True)
+        self.path = path
+        self.lines = []
+        self.stop_event = threading.Event()
+
+    def run(self):
+        offset = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+        pending = b''
+        while not self.stop_event.is_set():
+            try:
+                with open(self.path, 'rb') as handle:
+                    if os.path.getsize(self.path) < offset:
+                        offset = 0  # the log was started anew
+                    handle.seek(offset)
+                    chunk = handle.read()
+                    offset += len(chunk)
+            except (IOError, OSError):
+                chunk = b''
+            now = time.monotonic()
+            pending += chunk
+            *complete, pending = re.split(br'\r?\n', pending)
+            for raw in complete:
+                self.lines.append((now, raw.decode('utf-8', 'replace')))
+            time.sleep(0.2)
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(2)
+
+
+def batches_from_callback(data):
+    """[(start, end, hosts)] of deploy.yml's batches from the json callback, in order.
+
+    A batch of a serial play runs its hosts together: hosts whose first task started within
+    the same task window share a batch.
+    """
+    spans = {}
+    for play in data.get('plays', []):
+        for task in play.get('tasks', []):
+            for host, result in task.get('hosts', {}).items():
+                duration = (task.get('task') or {}).get('duration') or {}
+                if not duration.get('start'):
+                    continue
+                start, end = _iso_seconds(duration['start']), _iso_seconds(duration.get('end') or duration['start'])
+                first, last = spans.get(host, (start, end))
+                spans[host] = (min(first, start), max(last, end))
+    ordered = sorted(spans.items(), key=lambda kv: kv[1][0])
+    batches = []
+    for host, (start, end) in ordered:
+        if batches and start < batches[-1][1]:
+            batches[-1] = (batches[-1][0], max(batches[-1][1], end), batches[-1][2] + [host])
+        else:
+            batches.append((start, end, [host]))
+    return batches
+
+
+def _iso_seconds(text):
+    from datetime import datetime
+    return datetime.strptime(text.rstrip('Z')[:26], '%Y-%m-%dT%H:%M:%S.%f').timestamp()
+
+
+def _slot(argv):
+    return [SLOT] + argv if os.path.exists(SLOT) else argv
+
+
+def _ansible_env(repo):
+    env = dict(os.environ)
+    env.update({'ANSIBLE_CONFIG': os.path.join(repo, 'ansible.cfg'),
+                'ANSIBLE_COLLECTIONS_PATH': os.path.join(repo, '.build', 'collections'),
+                'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.json'})
+    return env
+
+
+def _playbook(repo, inventory, playbook, out_path, timeout):
+    started = time.monotonic()
+    with open(out_path, 'w') as out, open(out_path + '.stderr', 'w') as err:
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory,
+                               playbook], env=_ansible_env(repo), stdout=out, stderr=err, timeout=timeout, check=False)
+    wall = time.monotonic() - started
+    with open(out_path) as handle:
+        text = handle.read()
+    try:
+        data = json.loads(text[text.index('{'):])
+    except ValueError:
+        data = {}
+    stats = data.get('stats', {})
+    return {'rc': proc.returncode, 'wall_s': round(wall, 1),
+            'changed': sum(s.get('changed', 0) for s in stats.values()),
+            'failures': sum(s.get('failures', 0) + s.get('unreachable', 0) for s in stats.values())}, data
+
+
+def _guest_facts(repo, inventory, out_path):
+    """boot_id and user-mode link rx bytes of every lab machine (one raw command each)."""
+    cmd = ("cat /proc/sys/kernel/random/boot_id; dev=$(ip -o route show default | awk '{print $5; exit}');"
+           " awk -v d=\"$dev:\" '$1==d{print $2}' /proc/net/dev")
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), 'hyperion_fleet', '-i', inventory,
+                           '-m', 'ansible.builtin.raw', '-a', cmd], env=_ansible_env(repo),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300, check=False)
+    with open(out_path, 'w') as handle:
+        handle.write(proc.stdout)
+    facts = {}
+    for host, result in (json.loads(proc.stdout[proc.stdout.index('{'):]).get('plays', [{}])[0]
+                         .get('tasks', [{}])[0].get('hosts', {}).items()):
+        lines = (result.get('stdout') or '').split()
+        if len(lines) >= 2:
+            facts[host] = {'boot_id': lines[0], 'rx_bytes': int(lines[1])}
+    return facts
+
+
+def clean(lab=DEMO_LAB, log=print):
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.isdir(os.path.join(repo, 'lab', 'run', lab)):
+        subprocess.run([os.path.join(repo, 'lab', 'bin', 'hyperion-lab'), 'down', '--lab', lab], check=False)
+        log('lab %s taken down' % lab)
+
+
+def run(parts, args, repo, out_dir, log=print):
+    """converge / rollout / distribution sections; each says why when it could not run."""
+    deploy = next((p for p in (os.path.join(repo, 'deploy.yml'), os.path.join(repo, 'playbooks', 'deploy.yml'))
+                   if os.path.isfile(p)), None)
+    sections = {}
+    if deploy is None:
+        for part in parts:
+            sections[part] = {'status': 'not run: deploy.yml is not in the repository yet'}
+        return sections
+    lab = args.lab if args.lab != 'bench' else DEMO_LAB  # inventories/demo reads lab/run/demo
+    os.makedirs(out_dir, exist_ok=True)
+    inventory = os.path.join(repo, 'inventories', 'demo')
+    bare = os.path.join(out_dir, 'gather_facts_only.json')
+    with open(bare, 'w') as handle:
+        json.dump([{'name': 'Gather facts only (baseline)', 'hosts': 'hyperion_fleet', 'gather_facts': True,
+                    'tasks': []}], handle)
+    hyperion_lab = os.path.join(repo, 'lab', 'bin', 'hyperion-lab')
+    try:
+        log('lab: starting %s (through the VM slot)' % lab)
+        subprocess.run(_slot([hyperion_lab, 'up', '--lab', lab]), check=True, timeout=1800)
+        with open(os.path.join(repo, 'lab', 'run', lab, 'machines.json')) as handle:
+            machines = json.load(handle)
+        followers = dict((name, SerialFollower(record['serial_log'])) for name, record in machines.items())
+        for follower in followers.values():
+            follower.start()
+        before = _guest_facts(repo, inventory, os.path.join(out_dir, 'facts-0.json'))
+        first, first_data = _playbook(repo, inventory, deploy, os.path.join(out_dir, 'deploy-1.json'), args.timeout)
+        middle = _guest_facts(repo, inventory, os.path.join(out_dir, 'facts-1.json'))
+        probe = _guest_facts(repo, inventory, os.path.join(out_dir, 'facts-1b.json'))
+        second, _data = _playbook(repo, inventory, deploy, os.path.join(out_dir, 'deploy-2.json'), args.timeout)
+        after = _guest_facts(repo, inventory, os.path.join(out_dir, 'facts-2.json'))
+        facts_only, _data = _playbook(repo, inventory, bare, os.path.join(out_dir, 'facts-only.json'), args.timeout)
+        for follower in followers.values():
+            follower.stop()
+        log('lab: deploy first run %s, re-run %s, facts only %s' % (first, second, facts_only))
+
+        if 'converge' in parts:
+            reboots = sum(1 for h in after if h in middle and after[h]['boot_id'] != middle[h]['boot_id'])
+            ratio = round(second['wall_s'] / facts_only['wall_s'], 2) if facts_only['wall_s'] else None
+            sections['converge'] = {
+                'status': 'run', 'first_run': first, 'rerun': second, 'facts_only': facts_only,
+                'wall_s': {'value': second['wall_s'], 'baseline': facts_only['wall_s'], 'ratio': ratio,
+                           'goal': '<= 1.5', 'met': ratio is not None and ratio <= 1.5},
+                'changed': {'value': second['changed'], 'goal': '0', 'met': second['changed'] == 0},
+                'reboots': {'value': reboots, 'goal': '0', 'met': reboots == 0},
+            }
+        if 'rollout' in parts:
+            batches = []
+            for start, end, hosts in batches_from_callback(first_data):
+                reboot = 0.0
+                for host in hosts:
+                    follower = followers.get(host)
+                    windows = reboot_windows(follower.lines) if follower else []
+                    if windows:
+                        reboot = max(reboot, max(b - a for a, b in windows))
+                batches.append({'hosts': hosts, 'wall_s': round(end - start, 1), 'reboot_s': round(reboot, 1),
+                                'overhead': round((end - start) / reboot - 1, 3) if reboot else None})
+            overheads = [b['overhead'] for b in batches if b['overhead'] is not None]
+            worst = max(overheads) if overheads else None
+            sections['rollout'] = {
+                'status': 'run' if overheads else 'run, but no reboot was found in the serial logs',
+                'batches': batches,
+                'batch_overhead': {'value': worst, 'goal': '<= 0.20', 'met': worst is not None and worst <= 0.2},
+            }
+        if 'distribution' in parts:
+            # The two fact probes in a row measure what one probe itself costs.
+            probe_cost = dict((h, probe[h]['rx_bytes'] - middle[h]['rx_bytes']) for h in probe if h in middle)
+            first_bytes = dict((h, middle[h]['rx_bytes'] - before[h]['rx_bytes'] - probe_cost.get(h, 0))
+                               for h in middle if h in before)
+            rerun_bytes = dict((h, after[h]['rx_bytes'] - probe[h]['rx_bytes'] - probe_cost.get(h, 0))
+                               for h in after if h in probe)
+            sections['distribution'] = {
+                'status': 'run', 'per_host_first_run': first_bytes, 'per_host_rerun': rerun_bytes,
+                'first_run_bytes_per_host': {'value': max(first_bytes.values()) if first_bytes else None,
+                                             'goal': 'the package once, to the repo host'},
+                'rerun_bytes_per_host': {'value': max(rerun_bytes.values()) if rerun_bytes else None,
+                                         'goal': 'no package bytes'},
+            }
+    except (subprocess.SubprocessError, OSError, ValueError, KeyError) as exc:
+        for part in parts:
+            sections.setdefault(part, {'status': 'failed: %s' % exc})
+    finally:
+        clean(lab, log=log)
+    return sections

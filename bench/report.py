@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ratios, goals and the printed table of a benchmark run (pure functions on the results)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# check.yml's wall time as a share of each baseline's, at most (issue 7).
+AUDIT_GOALS = {'testinfra': 1 / 5.0, 'commands': 1 / 10.0}
+AUDIT_METRICS = (('wall_s', 'wall s'), ('ssh_connections', 'SSH conn'), ('ssh_sessions', 'SSH sess'),
+                 ('controller_cpu_s', 'ctl CPU s'), ('hosts_cpu_s', 'host CPU s'), ('bytes_to_hosts', 'bytes out'))
+
+
+def ratio(value, baseline):
+    if value is None or not baseline:
+        return None
+    return round(float(value) / baseline, 3)
+
+
+def audit_verdicts(audit):
+    """Per baseline: check's figure / the baseline's for each metric, and whether the goal is met."""
+    variants = audit.get('variants', {})
+    check = variants.get('check')
+    verdicts = {}
+    if not check:
+        return verdicts
+    for name, goal in sorted(AUDIT_GOALS.items()):
+        base = variants.get(name)
+        if not base:
+            continue
+        ratios = dict((key, ratio(check.get(key), base.get(key))) for key, _label in AUDIT_METRICS)
+        wall_ratio = ratios['wall_s']
+        # A ratio counts only when both ran to the end and check reached every host.
+        trustworthy = (not (check.get('timed_out') or base.get('timed_out'))
+                       and check.get('hosts_with_results') == audit.get('hosts'))
+        verdicts[name] = {
+            'ratios_check_to_baseline': ratios,
+            'goal_wall_ratio_at_most': round(goal, 3),
+            'goal_met': bool(trustworthy and wall_ratio is not None and wall_ratio <= goal),
+            'speedup': round(1 / wall_ratio, 1) if wall_ratio else None,
+        }
+    return verdicts
+
+
+def _cell(value):
+    if value is None:
+        return '-'
+    if isinstance(value, float):
+        return '%.2f' % value
+    return str(value)
+
+
+def format_table(rows, headers):
+    widths = [len(h) for h in headers]
+    text_rows = [[_cell(v) for v in row] for row in rows]
+    for row in text_rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    line = '  '.join('%%-%ds' % w for w in widths)
+    out = [line % tuple(headers), line % tuple('-' * w for w in widths)]
+    out += [line % tuple(row) for row in text_rows]
+    return '\n'.join(out)
+
+
+def audit_table(audit):
+    """The audit figures, one row per variant, check first, with check's ratio to each baseline."""
+    variants = audit.get('variants', {})
+    verdicts = audit_verdicts(audit)
+    headers = ['variant'] + [label for _key, label in AUDIT_METRICS] + ['check/this (wall)', 'goal', 'met']
+    rows = []
+    for name in ('check', 'testinfra', 'commands'):
+        measured = variants.get(name)
+        if not measured:
+            continue
+        verdict = verdicts.get(name, {})
+        goal = verdict.get('goal_wall_ratio_at_most')
+        label = name + (' (timed out)' if measured.get('timed_out') else '')
+        if measured.get('scaled_from_items'):
+            label += ' *'
+        rows.append([label]
+                    + [measured.get(key) for key, _label in AUDIT_METRICS]
+                    + [verdict.get('ratios_check_to_baseline', {}).get('wall_s'),
+                       '<= %.2f' % goal if goal else None,
+                       ('yes' if verdict['goal_met'] else 'no') if verdict else None])
+    title = 'Fleet audit: %s hosts x %s items, forks %s' % (audit.get('hosts'), audit.get('items'), audit.get('forks'))
+    notes = []
+    scaled = [m['scaled_from_items'] for m in variants.values() if m.get('scaled_from_items')]
+    if scaled:
+        notes.append('* run on %d of the %s items, figures scaled to all items (one remote command per item and host)'
+                     % (scaled[0], audit.get('items')))
+    for name, measured in sorted(variants.items()):
+        agreement = measured.get('agreement_with_check')
+        if agreement:
+            notes.append('%s agrees with check on %d of %d host-items' % (name, agreement['agree'], agreement['checked']))
+    return '\n'.join([title, format_table(rows, headers)] + notes)
+
+
+def pair_table(section, title, keys):
+    """A measured-vs-baseline section (converge, rollout, distribution) as rows of key, value, baseline, ratio."""
+    rows = []
+    for key, label in keys:
+        entry = section.get(key)
+        if isinstance(entry, dict):
+            rows.append([label, entry.get('value'), entry.get('baseline'), entry.get('ratio'), entry.get('goal'),
+                         None if entry.get('met') is None else ('yes' if entry['met'] else 'no')])
+    if not rows:
+        return '%s: %s' % (title, section.get('status', 'not run'))
+    return '\n'.join([title, format_table(rows, ['figure', 'value', 'baseline', 'ratio', 'goal', 'met'])])
