@@ -4,7 +4,10 @@
 # The test kernel (make kernel-package) without its root file system driver: the lab's root is
 # ext4, built in (CONFIG_EXT4_FS=y), so this kernel's initramfs cannot mount it and gives up, and
 # with panic=N on the command line the machine reboots. Built incrementally in a copy of the good
-# build's object tree (minutes, not a full build), release <good>-noroot. Cached under
+# build's object tree (minutes, not a full build), release <good>-noroot. Kbuild records absolute
+# object paths in every command line, so a copy elsewhere would rebuild everything: the copy is
+# mounted over the good build's directory in a private mount namespace (root; nobody else sees
+# it) and built there. Cached under
 # $HYPERION_CACHE/fault-kernel/<key>, the key a hash of the good build's key and this script.
 # Prints the path of the linux-image .deb on its last line.
 set -euo pipefail
@@ -32,6 +35,7 @@ fi
 
 src=$(sed -n 's/^include \(.*\)\/Makefile$/\1/p' "$good/obj/Makefile")
 [ -d "$src" ] || die "the good build's source tree $src is gone: run make kernel-package again"
+[ "$(id -u)" = 0 ] || die "needs root (a private mount namespace keeps the object paths of the good build)"
 
 work="$out.work"
 rm -rf "$work" "$out"
@@ -41,16 +45,36 @@ echo "fault-kernel: copying the object tree of $good_release" >&2
 # Timestamps are kept, so make rebuilds only what the changed options touch.
 cp -a --reflink=auto "$good/obj" "$work/obj"
 
-make_obj=(make -C "$src" "O=$work/obj" ARCH=x86_64)
-"$src/scripts/config" --file "$work/obj/.config" --disable EXT4_FS --set-str LOCALVERSION "$fault_localversion"
-"${make_obj[@]}" -s olddefconfig
-grep -qx '# CONFIG_EXT4_FS is not set' "$work/obj/.config" || die "olddefconfig brought CONFIG_EXT4_FS back"
-if grep -Eq '^CONFIG_(EXT2_FS|EXT3_FS|BTRFS_FS|XFS_FS)=' "$work/obj/.config"; then
-    echo "fault-kernel: note: another file system driver is on; the ext4 root still needs EXT4_FS" >&2
+# Kbuild keeps the source tree's real path (realpath) in every recorded command line. When the
+# path the good build used now passes through a symlink (the source moved), that path is rebuilt
+# in the namespace too: a tmpfs over the directory holding the symlink, the real tree bound at
+# the old path. Otherwise the whole kernel would be compiled again.
+src_real=$(readlink -f "$src")
+shadow=""
+if [ "$src_real" != "$src" ]; then
+    shadow=$src
+    while [ ! -L "$shadow" ]; do shadow=$(dirname "$shadow"); done
+    shadow=$(dirname "$shadow")
+    [ "$(readlink -f "$shadow")" = "$shadow" ] || die "cannot rebuild the source path $src (nested symlinks)"
 fi
 
+# Inside the namespace $good shows $work: the same paths, the copy's files; bindeb-pkg writes the
+# packages next to obj/, so into $work as well.
 echo "fault-kernel: make bindeb-pkg -j$jobs (log: $work/build.log)" >&2
-if ! "${make_obj[@]}" "-j$jobs" bindeb-pkg > "$work/build.log" 2>&1; then
+# shellcheck disable=SC2016  # the inner script expands its own arguments
+if ! unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
+        good=$1 work=$2 src=$3 src_real=$4 shadow=$5 localversion=$6 jobs=$7
+        mount --bind "$work" "$good"
+        if [ -n "$shadow" ]; then
+            mount -t tmpfs fault-kernel-src "$shadow"
+            mkdir -p "$src"
+            mount --bind "$src_real" "$src"
+        fi
+        "$src/scripts/config" --file "$good/obj/.config" --disable EXT4_FS --set-str LOCALVERSION "$localversion"
+        make -C "$src" "O=$good/obj" ARCH=x86_64 -s olddefconfig
+        grep -qx "# CONFIG_EXT4_FS is not set" "$good/obj/.config" || { echo "olddefconfig brought CONFIG_EXT4_FS back"; exit 1; }
+        make -C "$src" "O=$good/obj" ARCH=x86_64 "-j$jobs" bindeb-pkg
+    ' fault-kernel "$good" "$work" "$src" "$src_real" "$shadow" "$fault_localversion" "$jobs" > "$work/build.log" 2>&1; then
     tail -n 40 "$work/build.log" >&2
     die "the build failed; log in $work/build.log"
 fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Download Debian packages the guests need (zram-generator for the zram role) on the controller,
+# through a private APT directory for the guests' suite: the guests reach no mirror of their own.
+# Usage: fetch-debs.sh SUITE OUTDIR PACKAGE...
+set -euo pipefail
+[ $# -ge 3 ] || { echo "usage: $0 SUITE OUTDIR PACKAGE..." >&2; exit 2; }
+SUITE=$1 OUTDIR=$2
+shift 2
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(git -C "$HERE" rev-parse --show-toplevel)
+# shellcheck source=../../tools/capture/lib-apt.sh disable=SC1091
+. "$ROOT/tools/capture/lib-apt.sh"
+mkdir -p "$OUTDIR"
+chmod 0755 "$OUTDIR"
+private_apt "$OUTDIR/.apt" "$SUITE" 2>/dev/null
+cd "$OUTDIR"
+apt-get "${APT_OPTS[@]}" -q download "$@" >&2
+ls -1 "$OUTDIR"/*.deb
