@@ -80,6 +80,7 @@ class CallbackModule(CallbackBase):
         self._plays_started = 0
         self._play_hosts = set()
         self._play_seen = set()
+        self._play_uuid = None
         self._stopped_early = False
         self._started = _now()
 
@@ -95,18 +96,28 @@ class CallbackModule(CallbackBase):
         self._started = _now()
 
     def _close_play(self):
-        if self._play_hosts - self._play_seen:
-            self._stopped_early = True
+        # A host of the play that produced nothing was never reached: the run stopped first.
+        # Hosts that failed in an earlier play were left out by Ansible, not by a stop.
+        for name in self._play_hosts - self._play_seen:
+            record = self._hosts.get(name)
+            if record is None or not record['failures']:
+                self._stopped_early = True
 
     def v2_playbook_on_play_start(self, play):
+        # Called again for every serial batch of the same play.
+        uuid = getattr(play, '_uuid', None)
+        if uuid is not None and uuid == self._play_uuid:
+            return
         self._close_play()
+        self._play_uuid = uuid
         self._plays_started += 1
         self._play_hosts = set()
         self._play_seen = set()
         try:
-            # The play's host pattern is templated by now; --limit is applied by the inventory.
+            # The play's host pattern is templated by now. The inventory is restricted to the
+            # current batch; --limit (the subset) still applies.
             inventory = play.get_variable_manager()._inventory
-            hosts = inventory.get_hosts(play.hosts)
+            hosts = inventory.get_hosts(play.hosts, ignore_restrictions=True)
         except Exception:  # pylint: disable=broad-except
             hosts = []
         for host in hosts:
