@@ -227,7 +227,7 @@ def scale_to_all_items(measured, checked, total):
 
 
 def run_audit(fleet, items, profile_args, run_dir, repo, forks, timeout, check_playbook=None, variants=None,
-              baseline_items=0, testinfra_workers=None, log=print):
+              baseline_items=0, testinfra_workers=None, ansible_env=None, log=print):
     """Run the variants against the fleet; returns the audit section of the results.
 
     check runs the whole profile; the baselines run baseline_items of its items (0: all),
@@ -255,6 +255,7 @@ def run_audit(fleet, items, profile_args, run_dir, repo, forks, timeout, check_p
         'ANSIBLE_HOST_KEY_CHECKING': 'False',
         'ANSIBLE_RETRY_FILES_ENABLED': 'False',
     })
+    env.update(ansible_env or {})
     bin_dir = os.path.dirname(sys.executable)
     playbook_cmd = os.path.join(bin_dir, 'ansible-playbook')
 
@@ -326,7 +327,9 @@ def run_audit(fleet, items, profile_args, run_dir, repo, forks, timeout, check_p
                                              for k in ('ok', 'changed', 'failures', 'unreachable', 'ignored'))
         else:
             statuses = statuses_from_junit(junit, names_to_ids) if os.path.exists(junit) else {}
-        measured.update(label=label, argv=[os.path.basename(argv[0])] + argv[1:], statuses=statuses)
+        # Paths relative to the checkout: a results file names nothing of the machine it ran on.
+        shown = [os.path.basename(argv[0])] + [arg.replace(repo + os.sep, '') for arg in argv[1:]]
+        measured.update(label=label, argv=shown, statuses=statuses)
         measured['hosts_with_results'] = len(statuses)
         log('audit: %s: %.1f s wall, %.1f s controller CPU, %d SSH connections, %d sessions, rc=%s' % (
             name, measured['wall_s'], measured['controller_cpu_s'], measured['ssh_connections'],
@@ -347,5 +350,6 @@ def run_audit(fleet, items, profile_args, run_dir, repo, forks, timeout, check_p
                 counts[status] = counts.get(status, 0) + 1
     for measured in results.values():
         measured.pop('statuses', None)
-    return {'hosts': fleet.count, 'items': len(all_items), 'baseline_items': len(items), 'forks': forks, 'profile_args': profile_args,
+    return {'hosts': fleet.count, 'items': len(all_items), 'baseline_items': len(items), 'forks': forks,
+            'ansible_env': ansible_env or {}, 'profile_args': profile_args,
             'item_statuses_from_check': counts, 'variants': results}

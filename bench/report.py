@@ -52,6 +52,13 @@ def _cell(value):
     return str(value)
 
 
+def _ratio_text(value):
+    """0.022 (1/46): a small ratio stays readable."""
+    if not value:
+        return None
+    return '%.3f (1/%.0f)' % (value, 1 / value)
+
+
 def format_table(rows, headers):
     widths = [len(h) for h in headers]
     text_rows = [[_cell(v) for v in row] for row in rows]
@@ -80,7 +87,7 @@ def audit_table(audit):
             label += ' *'
         rows.append([label]
                     + [measured.get(key) for key, _label in AUDIT_METRICS]
-                    + [verdict.get('ratios_check_to_baseline', {}).get('wall_s'),
+                    + [_ratio_text(verdict.get('ratios_check_to_baseline', {}).get('wall_s')),
                        '<= %.2f' % goal if goal else None,
                        ('yes' if verdict['goal_met'] else 'no') if verdict else None])
     title = 'Fleet audit: %s hosts x %s items, forks %s' % (audit.get('hosts'), audit.get('items'), audit.get('forks'))

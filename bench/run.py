@@ -104,7 +104,7 @@ def run_audit_part(args, results_dir, stamp):
         section = audit.run_audit(fleet, items, profile_args, run_dir, REPO, args.forks, args.timeout,
                                   check_playbook=check_playbook, variants=args.variants,
                                   baseline_items=args.baseline_items, testinfra_workers=args.testinfra_workers,
-                                  log=log)
+                                  ansible_env=dict(pair.split('=', 1) for pair in args.ansible_env), log=log)
     section['run_dir'] = os.path.relpath(run_dir, REPO)
     section['verdicts'] = report.audit_verdicts(section)
     return section
@@ -125,6 +125,8 @@ def main(argv=None):
                              'figures to all items (default 0: every item)')
     parser.add_argument('--testinfra-workers', type=int, default=None,
                         help='pytest-xdist workers for the testinfra suite (default: --forks; 0: serial)')
+    parser.add_argument('--ansible-env', action='append', default=[], metavar='NAME=VALUE',
+                        help='an ansible setting for every ansible variant, e.g. ANSIBLE_PIPELINING=False (repeatable)')
     parser.add_argument('--profile', default='hyperion-2.2.4')
     parser.add_argument('--overlay', dest='overlays', action='append', default=[],
                         help='profile overlay, as check.yml would apply it (repeatable)')

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -163,3 +164,13 @@ def test_reboot_window_on_a_real_serial_console():
     sshd = next(n for n, line in stamped if 'Started' in line and 'OpenBSD Secure Shell server' in line)
     assert lab_bench.reboot_windows(stamped) == [(grub, sshd)]
     assert lab_bench.console_text(lines[int(sshd)]).strip().endswith('Started ssh.service - OpenBSD Secure Shell server.')
+
+
+def test_batches_from_a_real_json_callback_run():
+    # check.yml has no serial: both hosts ran their tasks together, one batch.
+    with gzip.open(os.path.join(FIXTURES, 'check-yml-2-hosts.json.gz'), 'rt') as handle:
+        text = handle.read()
+    data, _end = json.JSONDecoder().raw_decode(text[text.index('{'):])
+    [(start, end, hosts)] = lab_bench.batches_from_callback(data)
+    assert sorted(hosts) == ['sim01', 'sim02']
+    assert 8.0 < end - start < 9.5  # 08:11:05.72 to 08:11:14.60 in the captured run
