@@ -1,0 +1,512 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Boot entries of installed kernels: list them, make one the default, boot one once.
+
+``plan_boot_entry()`` reads the bootloader's state below ``root`` (and through
+``run`` for tools that must be asked) and returns a ``Plan``: the entries, the
+current default and next boot, and the file writes and commands that would
+make ``default`` the default entry and/or boot ``once`` on the next boot only.
+Nothing changes until ``apply_plan()``.
+
+- ``grub`` (Debian, Ubuntu, Arch): entries come from grub.cfg. A kernel is
+  addressed by its entry in the "Advanced options" submenu
+  (``gnulinux-advanced-UUID>gnulinux-RELEASE-advanced-UUID``), which stays put when
+  other kernels come and go; the top "simple" entry always boots the newest kernel
+  and is never used. Both a default and a one-time boot need ``GRUB_DEFAULT=saved``:
+  it is set through a drop-in in /etc/default/grub.d (where grub-mkconfig sources
+  drop-ins) or in /etc/default/grub, then grub.cfg is regenerated. When GRUB is
+  switched to ``saved`` without a new default, the running kernel's entry becomes the
+  saved default, so the switch itself never changes which kernel boots by default.
+  Then ``grub-set-default`` and ``grub-reboot`` write grubenv.
+- ``grubby`` (Fedora, EL): ``grubby --info=ALL``, ``--default-kernel``,
+  ``--set-default``; one-time boot through ``grub2-reboot`` with the BLS id.
+- ``systemd-boot``: Type #1 entries on the ESP/XBOOTLDR; ``bootctl set-default`` and
+  ``bootctl set-oneshot``; the current values are read from the EFI variables
+  LoaderEntryDefault and LoaderEntryOneShot.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import glob
+import os
+import re
+import shutil
+import tempfile
+
+from .bootloader import (BOOTLOADERS, CmdlineError, FileChange, _Host, atomic_write, detect_bootloader,
+                         find_entry_dirs, grub_regenerate_command, grub_sources_dropins, parse_grubby_info)
+from .errors import HyperionError
+
+DEFAULT_DEFAULT_DROPIN = '90-hyperion-boot-entry.cfg'
+DROPIN_NAME_RE = re.compile(r'^[A-Za-z0-9_.-]+\.cfg$')
+RELEASE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+~-]*$')
+LOADER_VENDOR_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f'
+DEFAULT_DROPIN_HEADER = ('# Managed by hyperion.kernel.boot_entry: GRUB boots the entry saved in grubenv\n'
+                         '# (grub-set-default, grub-reboot). Edits here are overwritten.\n')
+_MENU_RE = re.compile(r'^\s*(menuentry|submenu)\s+(.*?)\s*\{\s*$')
+_LINUX_RE = re.compile(r'^\s*linux(?:16|efi)?\s+(\S+)')
+_WORD_RE = re.compile(r"'([^']*)'|\"((?:[^\"\\]|\\.)*)\"|(\S+)")
+
+
+class BootEntryError(HyperionError):
+    """A release without an entry, a bootloader state or a tool this module cannot work with."""
+
+
+def validate_release(name, value):
+    if value is None:
+        return None
+    if not isinstance(value, str) or not RELEASE_RE.match(value):
+        raise BootEntryError('%s %r is not a kernel release (letters, digits and . _ + ~ - only, as uname -r prints it)'
+                             % (name, value))
+    return value
+
+
+def release_of_kernel_path(path):
+    """'6.12.117-hyperion' from '/boot/vmlinuz-6.12.117-hyperion' (Arch: the pkgbase, 'linux-lts')."""
+    base = os.path.basename(path or '')
+    for prefix in ('vmlinuz-', 'vmlinux-', 'kernel-', 'bzImage-'):
+        if base.startswith(prefix):
+            return base[len(prefix):]
+    return base or None
+
+
+# ---------------------------------------------------------------- GRUB: grub.cfg
+
+def _words(text):
+    return [next(group for group in match.groups() if group is not None) for match in _WORD_RE.finditer(text)]
+
+
+def _menu_title_and_id(rest):
+    """Title and --id/$menuentry_id_option value of a menuentry/submenu line's arguments."""
+    words = _words(rest)
+    title = words[0] if words else ''
+    entry_id = None
+    for index, word in enumerate(words[1:], 1):
+        if word in ('$menuentry_id_option', '--id', '${menuentry_id_option}') and index + 1 < len(words):
+            entry_id = words[index + 1]
+    return title, entry_id
+
+
+def parse_grub_cfg(text):
+    """Menu entries of a grub.cfg: dicts with id, title, path (ids joined by '>'), kind, kernel, release, top_index.
+
+    Brace depth is tracked line by line, as grub-mkconfig writes one entry header per line.
+    ``kind`` is ``simple`` (top level), ``advanced`` (in a submenu), ``recovery`` or ``other`` (no linux line).
+    """
+    entries = []
+    stack = []  # open blocks: ('submenu'|'menuentry'|'other', id, title, entry dict or None)
+    top_index = 0
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith('#'):
+            continue
+        match = _MENU_RE.match(line)
+        if match:
+            kind, rest = match.groups()
+            title, entry_id = _menu_title_and_id(rest)
+            parents = [block for block in stack if block[0] == 'submenu']
+            at_top = not stack
+            entry = None
+            if kind == 'menuentry':
+                path_ids = [block[1] or block[2] for block in parents] + [entry_id or title]
+                entry = {'id': entry_id, 'title': title, 'path': '>'.join(path_ids), 'kernel': None,
+                         'release': None, 'top_index': top_index if at_top else None,
+                         'submenu': parents[-1][1] if parents else None}
+                entries.append(entry)
+            if at_top:
+                top_index += 1
+            stack.append((kind, entry_id, title, entry))
+            continue
+        linux = _LINUX_RE.match(line)
+        if linux and stack and stack[-1][3] is not None and stack[-1][3]['kernel'] is None:
+            stack[-1][3]['kernel'] = linux.group(1)
+            stack[-1][3]['release'] = release_of_kernel_path(linux.group(1))
+        opened = stripped.count('{') - stripped.count('}')
+        if stripped.endswith('{') and not match:
+            stack.append(('other', None, None, None))
+        elif stripped == '}' or (opened < 0 and stack):
+            if stack:
+                stack.pop()
+    for entry in entries:
+        if entry['kernel'] is None:
+            entry['kind'] = 'other'
+        elif 'recovery' in (entry['id'] or '') or '(recovery mode)' in entry['title'] or 'fallback' in entry['title']:
+            entry['kind'] = 'recovery'
+        elif entry['submenu']:
+            entry['kind'] = 'advanced'
+        else:
+            entry['kind'] = 'simple'
+    return entries
+
+
+def parse_grubenv(text):
+    values = {}
+    for line in (text or '').splitlines():
+        if line.startswith('#'):
+            continue
+        key, sep, value = line.partition('=')
+        if sep:
+            values[key] = value
+    return values
+
+
+def resolve_grub_entry(entries, value):
+    """The entry GRUB boots for a default/next_entry value: an index, an id, a title, or a '>' path."""
+    if value is None or value == '':
+        value = '0'
+    if re.match(r'^\d+$', value):
+        number = int(value)
+        for entry in entries:
+            if entry['top_index'] == number:
+                return entry
+        return None  # a submenu, or out of range
+    for entry in entries:
+        if value in (entry['path'], entry['id'], entry['title']):
+            return entry
+    # A path may use titles instead of ids for the submenu part.
+    tail = value.rsplit('>', 1)[-1]
+    for entry in entries:
+        if '>' in value and tail in (entry['id'], entry['title']):
+            return entry
+    return None
+
+
+_DEFAULT_SCRIPT = ('for f in "$@"; do . "$f" || exit 1; done; printf "%s\\n" "$GRUB_DEFAULT"')
+
+
+def effective_grub_default(host, files):
+    """GRUB_DEFAULT after sourcing ``files`` ((path, text) pairs) with /bin/sh, as grub-mkconfig does."""
+    workdir = tempfile.mkdtemp(prefix='hyperion-grub-')
+    try:
+        paths = []
+        for number, (_path, text) in enumerate(files):
+            temp = os.path.join(workdir, '%03d.cfg' % number)
+            with open(temp, 'w') as handle:
+                handle.write(text)
+            paths.append(temp)
+        out = host.run(['sh', '-c', _DEFAULT_SCRIPT, 'sh'] + paths,
+                       'sourcing %s' % ', '.join(path for path, _text in files))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return out.strip()
+
+
+# ---------------------------------------------------------------- plans
+
+class Plan(object):
+    def __init__(self, bootloader, root):
+        self.bootloader = bootloader
+        self.root = root
+        self.entries = []
+        self.default = None
+        self.next_boot = None
+        self.files = []
+        self.commands = []  # (argv, reason)
+        self.details = {}
+        self.host = None
+
+    def add_file(self, path, before, after, reason):
+        if before != after:
+            self.files.append(FileChange(path, before, after, reason))
+
+    @property
+    def actions(self):
+        result = [change.action() for change in self.files]
+        result.extend({'action': 'run', 'argv': list(argv), 'reason': reason} for argv, reason in self.commands)
+        return result
+
+    @property
+    def changed(self):
+        return bool(self.files or self.commands)
+
+    def diffs(self):
+        return [change.diff() for change in self.files]
+
+    def result(self):
+        return {'bootloader': self.bootloader, 'entries': self.entries, 'default': self.default,
+                'next_boot': self.next_boot, 'actions': self.actions, 'changed': self.changed,
+                'details': self.details}
+
+
+def _public(entry):
+    if entry is None:
+        return None
+    return dict((key, entry.get(key)) for key in ('id', 'title', 'release', 'kernel', 'kind', 'path'))
+
+
+def _kernel_entry(entries, release, what, pkgbases=None):
+    """The entry that boots ``release`` normally (advanced over simple; never recovery)."""
+    names = set([release])
+    if pkgbases and release in pkgbases:
+        names.add(pkgbases[release])  # Arch: /boot/vmlinuz-<pkgbase>
+    found = [entry for entry in entries if entry.get('release') in names and entry.get('kind') != 'recovery']
+    found.sort(key=lambda entry: 0 if entry.get('kind') == 'advanced' else 1)
+    if not found:
+        known = sorted(set(entry['release'] for entry in entries if entry.get('release')))
+        raise BootEntryError('%s: no boot entry boots kernel %s; the bootloader has entries for %s. Is the kernel '
+                             'installed and the bootloader configuration regenerated?'
+                             % (what, release, ', '.join(known) or 'no kernel at all'))
+    return found[0]
+
+
+def _arch_pkgbases(host):
+    """release -> pkgbase from /usr/lib/modules/*/pkgbase (Arch names /boot/vmlinuz-<pkgbase>)."""
+    result = {}
+    for path in glob.glob(host.path('usr/lib/modules/*/pkgbase')):
+        text = host.read(os.path.relpath(path, host.root)) or ''
+        if text.strip():
+            result[os.path.basename(os.path.dirname(path))] = text.strip()
+    return result
+
+
+def _running_release(host):
+    text = host.read('proc/sys/kernel/osrelease')
+    return text.strip() if text else None
+
+
+def plan_grub(host, default, once, dropin_name, update):
+    plan = Plan('grub', host.root)
+    cfg_rel = None
+    for candidate in ('boot/grub/grub.cfg', 'boot/grub2/grub.cfg'):
+        if os.path.exists(host.path(candidate)):
+            cfg_rel = candidate
+            break
+    if cfg_rel is None:
+        raise BootEntryError('no grub.cfg under %s (boot/grub, boot/grub2): run update-grub first' % host.root)
+    entries = parse_grub_cfg(host.read(cfg_rel))
+    env_rel = os.path.join(os.path.dirname(cfg_rel), 'grubenv')
+    env = parse_grubenv(host.read(env_rel))
+    pkgbases = _arch_pkgbases(host)
+    for entry in entries:
+        for release, base in pkgbases.items():
+            if entry['release'] == base:
+                entry['release'] = release
+    plan.entries = [_public(entry) for entry in entries if entry['kind'] != 'other']
+    main_rel = 'etc/default/grub'
+    main_text = host.read(main_rel)
+    if main_text is None:
+        raise BootEntryError('%s does not exist: is GRUB configured on this system?' % host.path(main_rel))
+    dropins = grub_sources_dropins(host)
+    dropin_rel = 'etc/default/grub.d/' + dropin_name
+    sourced = [(host.path(main_rel), main_text)]
+    if dropins:
+        for path in sorted(glob.glob(host.path('etc/default/grub.d/*.cfg'))):
+            sourced.append((path, host.read(os.path.relpath(path, host.root)) or ''))
+    grub_default = effective_grub_default(host, sourced)
+    saved_mode = grub_default == 'saved'
+    current_value = env.get('saved_entry') if saved_mode else grub_default
+    current = resolve_grub_entry(entries, current_value)
+    next_entry = env.get('next_entry') or None
+    plan.default = _public(current)
+    plan.next_boot = _public(resolve_grub_entry(entries, next_entry) if next_entry else current)
+    plan.details.update(grub_cfg=host.path(cfg_rel), grub_default=grub_default, saved_entry=env.get('saved_entry'),
+                        next_entry=next_entry, grub_config='dropin' if dropins else 'main_file')
+    if default is None and once is None:
+        return plan
+    want_default = _kernel_entry(entries, default, 'default', pkgbases) if default else None
+    want_once = _kernel_entry(entries, once, 'once', pkgbases) if once else None
+    commands = []
+    if not saved_mode:
+        if dropins:
+            text = DEFAULT_DROPIN_HEADER + 'GRUB_DEFAULT=saved\n'
+            old = host.read(dropin_rel)
+            plan.add_file(host.path(dropin_rel), old, text, 'GRUB_DEFAULT=saved so grubenv chooses the entry')
+            planned = dict((path, after) for path, after in ((c.path, c.after) for c in plan.files))
+            names = sorted(set([os.path.basename(p) for p, _t in sourced[1:]] + [dropin_name]))
+            check = [sourced[0]] + [(host.path('etc/default/grub.d/' + n),
+                                     planned.get(host.path('etc/default/grub.d/' + n),
+                                                 host.read('etc/default/grub.d/' + n)) or '') for n in names]
+        else:
+            new_main = _set_grub_default_line(main_text)
+            plan.add_file(host.path(main_rel), main_text, new_main, 'GRUB_DEFAULT=saved so grubenv chooses the entry')
+            check = [(host.path(main_rel), new_main)]
+        if effective_grub_default(host, check) != 'saved':
+            raise BootEntryError('GRUB_DEFAULT would still not be saved after the change: a file sourced after %s '
+                                 'sets it (sourced: %s)' % (dropin_rel if dropins else main_rel,
+                                                            ', '.join(path for path, _t in check)))
+        if update:
+            commands.append((host.command(grub_regenerate_command(host)), 'regenerate grub.cfg with GRUB_DEFAULT=saved'))
+        if want_default is None:
+            # Switching to saved must not change what boots by default: pin the running kernel.
+            running = _running_release(host)
+            want_default = _kernel_entry(entries, running, 'the running kernel', pkgbases) if running else current
+            if want_default is None:
+                raise BootEntryError('GRUB must be switched to GRUB_DEFAULT=saved for a one-time boot, and neither the '
+                                     'running kernel nor the current default (%s) has an entry; give default too'
+                                     % grub_default)
+    tool_prefix = 'grub2' if host.find_tool('grub2-set-default') and not host.find_tool('grub-set-default') else 'grub'
+    if want_default is not None and (not saved_mode or env.get('saved_entry') != want_default['path']):
+        commands.append((host.command(['%s-set-default' % tool_prefix, want_default['path']]),
+                         'make %s the default entry' % want_default['release']))
+        plan.default = _public(want_default)
+        if not next_entry:
+            plan.next_boot = _public(want_default)
+    if want_once is not None and next_entry != want_once['path']:
+        commands.append((host.command(['%s-reboot' % tool_prefix, want_once['path']]),
+                         'boot %s on the next boot only' % want_once['release']))
+        plan.next_boot = _public(want_once)
+    plan.commands.extend(commands)
+    return plan
+
+
+def _set_grub_default_line(text):
+    lines = text.splitlines(True)
+    for index, line in enumerate(lines):
+        if re.match(r'^\s*GRUB_DEFAULT=', line):
+            lines[index] = 'GRUB_DEFAULT=saved\n'
+            return ''.join(lines)
+    if text and not text.endswith('\n'):
+        text += '\n'
+    return text + 'GRUB_DEFAULT=saved\n'
+
+
+# ---------------------------------------------------------------- grubby
+
+def plan_grubby(host, default, once):
+    plan = Plan('grubby', host.root)
+    info = host.run(host.command(['grubby', '--info=ALL']), 'reading boot entries')
+    entries = []
+    for entry in parse_grubby_info(info):
+        if not entry.get('kernel'):
+            continue
+        release = release_of_kernel_path(entry['kernel'])
+        kind = 'recovery' if 'rescue' in entry['kernel'] else 'advanced'
+        entries.append({'id': entry.get('id'), 'title': entry.get('title'), 'release': release,
+                        'kernel': entry['kernel'], 'kind': kind, 'path': entry.get('id') or entry.get('index')})
+    plan.entries = entries
+    default_kernel = host.run(host.command(['grubby', '--default-kernel']), 'reading the default kernel').strip()
+    current = next((e for e in entries if e['kernel'] == default_kernel), None)
+    env_text = None
+    if host.run_callable is not None:
+        rc, out, _err = host.run_callable(host.command(['grub2-editenv', 'list']))
+        env_text = out if rc == 0 else None
+    next_entry = parse_grubenv(env_text).get('next_entry') or None
+    plan.default = current
+    plan.next_boot = next((e for e in entries if next_entry in (e['id'], e['title'])), None) if next_entry else current
+    plan.details.update(default_kernel=default_kernel, next_entry=next_entry)
+    if default:
+        entry = _kernel_entry(entries, default, 'default')
+        if entry['kernel'] != default_kernel:
+            plan.commands.append((host.command(['grubby', '--set-default=' + entry['kernel']]),
+                                  'make %s the default entry' % default))
+            plan.default = entry
+            if not next_entry:
+                plan.next_boot = entry
+    if once:
+        entry = _kernel_entry(entries, once, 'once')
+        if next_entry != entry['path']:
+            plan.commands.append((host.command(['grub2-reboot', entry['path']]), 'boot %s on the next boot only' % once))
+            plan.next_boot = entry
+    return plan
+
+
+# ---------------------------------------------------------------- systemd-boot
+
+def read_loader_efivar(host, name):
+    """A systemd-boot EFI variable (4 attribute bytes, then UTF-16LE text with a NUL), or None."""
+    path = host.path('sys/firmware/efi/efivars/%s-%s' % (name, LOADER_VENDOR_GUID))
+    try:
+        with open(path, 'rb') as handle:
+            raw = handle.read()
+    except (IOError, OSError):
+        return None
+    return raw[4:].decode('utf-16-le', 'replace').rstrip('\x00') or None
+
+
+def parse_loader_entry(text):
+    values = {}
+    for line in text.splitlines():
+        match = re.match(r'^\s*(\w+)\s+(.*?)\s*$', line)
+        if match and match.group(1) not in values:
+            values[match.group(1)] = match.group(2)
+    return values
+
+
+def plan_systemd_boot(host, default, once):
+    plan = Plan('systemd-boot', host.root)
+    entries = []
+    loader_default = None
+    for directory in find_entry_dirs(host):
+        conf = os.path.join(os.path.dirname(directory), 'loader.conf')
+        if os.path.exists(conf) and loader_default is None:
+            loader_default = parse_loader_entry(open(conf).read()).get('default')
+        for path in sorted(glob.glob(os.path.join(directory, '*.conf'))):
+            with open(path) as handle:
+                values = parse_loader_entry(handle.read())
+            entry_id = os.path.basename(path)
+            release = values.get('version') or release_of_kernel_path(values.get('linux'))
+            entries.append({'id': entry_id, 'title': values.get('title'), 'release': release,
+                            'kernel': values.get('linux'), 'kind': 'advanced', 'path': entry_id})
+    plan.entries = entries
+    efi_default = read_loader_efivar(host, 'LoaderEntryDefault')
+    efi_once = read_loader_efivar(host, 'LoaderEntryOneShot')
+    default_id = efi_default or loader_default
+    current = next((e for e in entries if e['id'] == default_id), None)
+    if current is None and entries:
+        # Without a default, systemd-boot picks the entry that sorts last by version.
+        current = entries[-1]
+    plan.default = current
+    plan.next_boot = next((e for e in entries if e['id'] == efi_once), None) if efi_once else current
+    plan.details.update(loader_default=loader_default, efi_default=efi_default, efi_oneshot=efi_once)
+    if default:
+        entry = _kernel_entry(entries, default, 'default')
+        if efi_default != entry['id']:
+            plan.commands.append((host.command(['bootctl', 'set-default', entry['id']]),
+                                  'make %s the default entry' % default))
+            plan.default = entry
+            if not efi_once:
+                plan.next_boot = entry
+    if once:
+        entry = _kernel_entry(entries, once, 'once')
+        if efi_once != entry['id']:
+            plan.commands.append((host.command(['bootctl', 'set-oneshot', entry['id']]),
+                                  'boot %s on the next boot only' % once))
+            plan.next_boot = entry
+    return plan
+
+
+# ---------------------------------------------------------------- entry points
+
+def plan_boot_entry(default=None, once=None, bootloader='auto', root='/', run=None,
+                    grub_dropin=DEFAULT_DEFAULT_DROPIN, update=True):
+    """Validate, read and plan; see the module documentation of boot_entry."""
+    validate_release('default', default)
+    validate_release('once', once)
+    if not DROPIN_NAME_RE.match(grub_dropin or ''):
+        raise BootEntryError('grub_dropin %r must be a file name ending in .cfg (letters, digits, _ . - only)'
+                             % grub_dropin)
+    if not os.path.isdir(root):
+        raise BootEntryError('root %s is not a directory' % root)
+    host = _Host(root, run)
+    try:
+        if bootloader == 'auto':
+            bootloader = detect_bootloader(host)
+        if bootloader == 'grub':
+            plan = plan_grub(host, default, once, grub_dropin, update)
+        elif bootloader == 'grubby':
+            plan = plan_grubby(host, default, once)
+        elif bootloader == 'systemd-boot':
+            plan = plan_systemd_boot(host, default, once)
+        else:
+            raise BootEntryError('bootloader %r is not one of auto, %s' % (bootloader, ', '.join(BOOTLOADERS)))
+    except CmdlineError as exc:
+        raise BootEntryError(str(exc))
+    plan.host = host
+    return plan
+
+
+def apply_plan(plan):
+    """Files first (atomically), then the commands in order (regenerate, set default, boot once)."""
+    for change in plan.files:
+        try:
+            atomic_write(change.path, change.after)
+        except (IOError, OSError) as exc:
+            raise BootEntryError('cannot write %s: %s' % (change.path, exc.strerror or exc))
+    for argv, reason in plan.commands:
+        try:
+            plan.host.run(argv, reason)
+        except CmdlineError as exc:
+            raise BootEntryError(str(exc))
