@@ -1,0 +1,12 @@
+# Kernel package pipeline (hyperion.kernel.repo + hyperion.kernel.kernel): included by the top-level Makefile.
+# The scenario publishes make kernel-package's test kernel from repo1's signed repository, installs it on
+# node1, reboots into it, runs the refusal cases (side_effect) and checks the result with testinfra.
+KERNEL_PACKAGE_DIR ?= $(HOME)/.cache/hyperion-kernel/kernel-package/latest
+
+.PHONY: test-kernel molecule-kernel-package
+
+molecule-kernel-package: setup kernel-package
+	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s kernel_package
+
+test-kernel: molecule-kernel-package

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""node1 runs the Hyperion test kernel from repo1's signed repository and its config passes the profile."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+import yaml
+
+RELEASE = '6.12.117-hyperion'
+ROOT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
+
+
+def accepted_missing():
+    """One list for the build and this check: the build playbook's build_accept_missing."""
+    with open(os.path.join(ROOT, 'playbooks', 'build_test_kernel.yml')) as handle:
+        return yaml.safe_load(handle)[0]['vars']['build_accept_missing']
+
+
+def test_node_runs_the_hyperion_kernel(host):
+    if host.backend.get_hostname() != 'node1':
+        return
+    assert host.check_output('uname -r') == RELEASE
+
+
+def test_node_uses_the_signed_repository(host):
+    if host.backend.get_hostname() != 'node1':
+        return
+    sources = host.file('/etc/apt/sources.list.d/hyperion-kernel.sources').content_string
+    assert 'Signed-By: /etc/apt/keyrings/hyperion-kernel.asc' in sources
+    policy = host.check_output('apt-cache policy linux-image-%s' % RELEASE)
+    assert 'http://10.77.0.' in policy and '***' in policy
+
+
+def test_repo_serves_a_signed_index(host):
+    if host.backend.get_hostname() != 'repo1':
+        return
+    assert host.service('nginx').is_running
+    verify = host.run('GNUPGHOME=/var/lib/hyperion-kernel/gnupg gpg --batch --verify '
+                      '/srv/hyperion-kernel/apt/dists/hyperion/InRelease')
+    assert verify.rc == 0, verify.stderr
+
+
+def test_profile_check_passes_every_supported_item(host):
+    if host.backend.get_hostname() != 'node1':
+        return
+    overrides = dict((item, {'skip': reason}) for item, reason in accepted_missing().items())
+    result = host.ansible('hyperion.kernel.profile_check',
+                          json.dumps({'profile': 'hyperion-2.2.4', 'config_path': '/boot/config-%s' % RELEASE,
+                                      'overrides': overrides, 'fail_on': 'recommended', 'strict': True}),
+                          check=False)
+    assert not result.get('failed'), result.get('msg')
+    assert result['compliant'] is True
+    counts = result['summary']['counts']
+    assert counts['fail'] == 0 and counts['unknown'] == 0, result['summary']
+    assert counts['pass'] > 50, counts
+    skipped = set(item['id'] for item in result['items'] if item['status'] == 'not_applicable')
+    assert set(accepted_missing()) <= skipped
