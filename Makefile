@@ -14,6 +14,10 @@ SANITY_TREE := $(BUILD)/sanity/ansible_collections/hyperion/kernel
 SANITY_VENV := $(BUILD)/sanity-venv
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Heavy artifacts (lab images, test kernel packages) are keyed by their inputs, so every clone of
+# the repository may share them; a machine without this cache builds them on first use.
+HYPERION_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hyperion-kernel
+export HYPERION_LAB_CACHE ?= $(HYPERION_CACHE)/lab
 
 .PHONY: help setup venv link test unit lint sanity changelog-lint clean docs
 
@@ -25,6 +29,8 @@ TEST_TARGETS := unit lint sanity changelog-lint
 # Included before the `test` rule: prerequisites are expanded when a rule is read.
 -include lab/lab.mk
 -include packaging/kernel.mk
+# One fragment per role family or playbook area (mk/<area>.mk), each appending its own targets.
+-include $(sort $(wildcard mk/*.mk))
 
 help:
 	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"

@@ -2,7 +2,8 @@
 # Fetch and unpack one of Debian's linux-source-X.Y packages for the test kernel build, without
 # touching the host's apt state, and print "<package>_<version> <tree>" on stdout.
 #
-# The cache is the one tools/capture/kconfig-from-fragment.sh fills (.cache/kernel-source/
+# The cache is the one tools/capture/kconfig-from-fragment.sh fills (~/.cache/hyperion-kernel/kernel-source/,
+# shared by every clone;
 # <package>_<version>/{*.deb,tree,.unpacked}, one flock per version), so either script reuses what
 # the other downloaded. The mirror comes from the host's apt configuration (tools/capture/lib-apt.sh).
 #
@@ -16,7 +17,7 @@ case "$SUITE$PKG" in *[!a-z0-9.-]*) echo "usage: $0 [SUITE [PACKAGE]]" >&2; exit
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel)
-CACHE=$ROOT/.cache/kernel-source
+CACHE=${HYPERION_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hyperion-kernel}/kernel-source
 # shellcheck source=../tools/capture/lib-apt.sh disable=SC1091
 . "$ROOT/tools/capture/lib-apt.sh"
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }

@@ -1,5 +1,5 @@
 # The Hyperion test kernel package and the build role's tests (included by the top Makefile).
-KERNEL_PACKAGE_CACHE := $(CURDIR)/.cache/kernel-package
+KERNEL_PACKAGE_CACHE ?= $(HYPERION_CACHE)/kernel-package
 
 .PHONY: kernel-package test-build
 

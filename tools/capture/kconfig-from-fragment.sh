@@ -8,7 +8,7 @@
 #   BASE.txt       the package version used and every fragment option that did not survive
 #                  olddefconfig, with whether the source knows the symbol and its dependencies
 #
-# The .deb and the unpacked source tree are cached in .cache/kernel-source/ (repo root, gitignored)
+# The .deb and the unpacked source tree are cached in ~/.cache/hyperion-kernel/kernel-source/ (HYPERION_CACHE moves it)
 # keyed by the package version; configuration runs in a separate O= build directory, so the cached
 # tree stays pristine. The package is fetched with `apt-get download` through a private APT
 # directory (as fetch-debian-kconfig.sh does); the mirror comes from the host's apt configuration.
@@ -37,7 +37,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel)
 OUTFILE=${1:-$ROOT/tests/unit/fixtures/kconfig/hyperion-fragment-$PKG-olddefconfig.config}
 BASE=${OUTFILE%.config}
-CACHE=$ROOT/.cache/kernel-source
+CACHE=${HYPERION_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hyperion-kernel}/kernel-source
 # shellcheck source=lib-apt.sh disable=SC1091
 . "$HERE/lib-apt.sh"
 

@@ -2,7 +2,7 @@
 # Copyright: contributors to the hyperion.kernel collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The build role's refusals, run with ansible-playbook on this machine against Debian's real
-linux-source-6.12 (fetched once into .cache/kernel-source/). Only the config step runs
+linux-source-6.12 (fetched once into ~/.cache/hyperion-kernel/kernel-source/). Only the config step runs
 (build_configure_only): olddefconfig takes seconds, a kernel build would take many minutes."""
 
 from __future__ import absolute_import, division, print_function
