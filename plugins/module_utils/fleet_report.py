@@ -206,6 +206,10 @@ def build_report(playbook, hosts, started, finished, aborted=False):
     for name in sorted(hosts):
         record = hosts[name]
         outcome = host_outcome(record)
+        # A stopped run: a host with nothing to show beyond the checks every host gets first
+        # (no outcome of its own, no failure, no profile check) was never rolled out to.
+        if aborted and outcome == 'ok' and not record.get('outcome'):
+            outcome = 'not_reached'
         row = dict(record)
         row['outcome'] = outcome
         row['verdict'] = OUTCOMES.get(outcome, 'fail')
@@ -256,7 +260,7 @@ def host_details(row):
     for item in row['failing_items']:
         lines.append(_item_line(item))
     for failure in row['failures']:
-        if failure.get('check') or '%s: %s' % (failure['task'], failure['msg']) == row['reason']:
+        if failure.get('check') or row['reason'] in (failure['msg'], '%s: %s' % (failure['task'], failure['msg'])):
             continue
         lines.append('task "%s": %s' % (failure['task'], failure['msg']))
     return lines

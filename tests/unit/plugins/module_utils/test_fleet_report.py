@@ -164,3 +164,19 @@ def test_report_only_check_judged_by_assert(stock_kernel_check):
     row = fr.build_report('check', {'lab1': rec}, 'a', 'b')['hosts'][0]
     assert row['compliant'] is False
     assert row['reason'].startswith('required items drift:')
+
+
+def test_stopped_run_hosts_past_the_first_checks_only_are_not_reached():
+    hosts = {'c1': fr.new_host('c1'), 'c2': fr.new_host('c2')}
+    for rec in hosts.values():
+        fr.record_result(rec, 'ok', 'Check the rollout variables', 'ansible.builtin.assert', {'changed': False})
+    fr.record_result(hosts['c1'], 'ok', 'Report', 'ansible.builtin.set_fact',
+                     {'ansible_facts': {'rollout_report_outcome': 'preflight_failed', 'rollout_report_reason': 'no GRUB'}})
+    fr.record_result(hosts['c1'], 'failed', 'Stop at a failed preflight', 'ansible.builtin.fail', {'msg': 'no GRUB'})
+    report = fr.build_report('deploy', hosts, 'a', 'b', aborted=True)
+    by_host = {r['host']: r for r in report['hosts']}
+    assert by_host['c1']['outcome'] == 'preflight_failed'
+    assert fr.host_details(by_host['c1']) == ['no GRUB']
+    assert by_host['c2']['outcome'] == 'not_reached'
+    # The same host in a run that went to the end is simply ok.
+    assert fr.build_report('deploy', hosts, 'a', 'b')['hosts'][1]['outcome'] == 'ok'
