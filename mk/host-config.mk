@@ -1,0 +1,7 @@
+# The host configuration roles (boot_params, zram, network, tuning): one molecule scenario with two
+# lab machines, one on the Hyperion test kernel, one on Debian's kernel. kernel-package returns the
+# cached test kernel in seconds (a cold cache builds it first).
+.PHONY: test-host-config
+
+test-host-config: setup kernel-package
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s host_config
