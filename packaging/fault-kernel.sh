@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # fault-kernel.sh [GOOD_BUILD_DIR]: a kernel package that cannot boot, for the rollout's fault test.
 #
 # The test kernel (make kernel-package) without its root file system driver: the lab's root is

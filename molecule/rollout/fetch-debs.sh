@@ -4,7 +4,7 @@
 # Usage: fetch-debs.sh SUITE OUTDIR PACKAGE...
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 SUITE OUTDIR PACKAGE..." >&2; exit 2; }
-SUITE=$1 OUTDIR=$2
+SUITE=$1 OUTDIR=$(realpath -m "$2")
 shift 2
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel)
