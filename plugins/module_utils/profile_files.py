@@ -81,8 +81,11 @@ def load_data(path):
             import yaml  # pylint: disable=import-outside-toplevel
         except ImportError:
             raise ProfileError('reading %s needs PyYAML (pip install PyYAML), or give the profile as JSON' % path)
+        # The C loader (libyaml) when PyYAML has it: resolving the profile for every host of a
+        # large fleet is the controller's biggest cost in an audit (see bench/README.md).
+        loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=loader)  # nosec B506 - a safe loader either way
         except yaml.YAMLError as exc:
             raise ProfileError('%s is not valid YAML: %s' % (path, exc))
     if not isinstance(data, dict):
