@@ -12,6 +12,7 @@ ROOT=$(git -C "$HERE" rev-parse --show-toplevel)
 # shellcheck source=../../tools/capture/lib-apt.sh disable=SC1091
 . "$ROOT/tools/capture/lib-apt.sh"
 mkdir -p "$OUTDIR"
+OUTDIR=$(cd "$OUTDIR" && pwd)   # private_apt works in it after the cd below
 WORK=$OUTDIR/.apt
 chmod 0755 "$OUTDIR"
 private_apt "$WORK" "$SUITE" 2>/dev/null
