@@ -1,7 +1,7 @@
 # Kernel package pipeline (hyperion.kernel.repo + hyperion.kernel.kernel): included by the top-level Makefile.
 # The scenario publishes make kernel-package's test kernel from repo1's signed repository, installs it on
 # node1, reboots into it, runs the refusal cases (side_effect) and checks the result with testinfra.
-KERNEL_PACKAGE_DIR ?= $(HOME)/.cache/hyperion-kernel/kernel-package/latest
+KERNEL_PACKAGE_DIR ?= $(KERNEL_PACKAGE_CACHE)/latest
 
 .PHONY: test-kernel molecule-kernel-package
 

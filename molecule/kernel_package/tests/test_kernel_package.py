@@ -12,8 +12,17 @@ import os
 
 import yaml
 
-RELEASE = '6.12.117-hyperion'
 ROOT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
+PACKAGE_DIR = os.path.expanduser(os.environ.get('HYPERION_KERNEL_PACKAGE_DIR', '~/.cache/hyperion-kernel/kernel-package/latest'))
+
+
+def built_release():
+    """The release the build role recorded for the packages the scenario installed."""
+    with open(os.path.join(PACKAGE_DIR, 'result.json')) as handle:
+        return json.load(handle)['kernel_release']
+
+
+RELEASE = built_release()
 
 
 def accepted_missing():
