@@ -33,11 +33,10 @@ __metaclass__ = type
 import glob
 import os
 import re
-import shutil
-import tempfile
 
-from .bootloader import (BOOTLOADERS, CmdlineError, FileChange, _Host, atomic_write, detect_bootloader,
-                         find_entry_dirs, grub_regenerate_command, grub_sources_dropins, parse_grubby_info)
+from .bootloader import (BOOTLOADERS, CmdlineError, FilePlan, _Host, atomic_write, detect_bootloader,
+                         find_entry_dirs, grub_regenerate_command, grub_sources_dropins, parse_grubby_info,
+                         run_sourced)
 from .errors import HyperionError
 
 DEFAULT_DEFAULT_DROPIN = '90-hyperion-boot-entry.cfg'
@@ -174,56 +173,19 @@ def resolve_grub_entry(entries, value):
     return None
 
 
-_DEFAULT_SCRIPT = ('for f in "$@"; do . "$f" || exit 1; done; printf "%s\\n" "$GRUB_DEFAULT"')
-
-
 def effective_grub_default(host, files):
     """GRUB_DEFAULT after sourcing ``files`` ((path, text) pairs) with /bin/sh, as grub-mkconfig does."""
-    workdir = tempfile.mkdtemp(prefix='hyperion-grub-')
-    try:
-        paths = []
-        for number, (_path, text) in enumerate(files):
-            temp = os.path.join(workdir, '%03d.cfg' % number)
-            with open(temp, 'w') as handle:
-                handle.write(text)
-            paths.append(temp)
-        out = host.run(['sh', '-c', _DEFAULT_SCRIPT, 'sh'] + paths,
-                       'sourcing %s' % ', '.join(path for path, _text in files))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return out.strip()
+    return run_sourced(host, files, 'printf "%s\\n" "$GRUB_DEFAULT"').strip()
 
 
 # ---------------------------------------------------------------- plans
 
-class Plan(object):
+class Plan(FilePlan):
     def __init__(self, bootloader, root):
-        self.bootloader = bootloader
-        self.root = root
+        super(Plan, self).__init__(bootloader, root)
         self.entries = []
         self.default = None
         self.next_boot = None
-        self.files = []
-        self.commands = []  # (argv, reason)
-        self.details = {}
-        self.host = None
-
-    def add_file(self, path, before, after, reason):
-        if before != after:
-            self.files.append(FileChange(path, before, after, reason))
-
-    @property
-    def actions(self):
-        result = [change.action() for change in self.files]
-        result.extend({'action': 'run', 'argv': list(argv), 'reason': reason} for argv, reason in self.commands)
-        return result
-
-    @property
-    def changed(self):
-        return bool(self.files or self.commands)
-
-    def diffs(self):
-        return [change.diff() for change in self.files]
 
     def result(self):
         return {'bootloader': self.bootloader, 'entries': self.entries, 'default': self.default,

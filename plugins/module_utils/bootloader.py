@@ -225,15 +225,14 @@ class FileChange(object):
                 'before': self.before or '', 'after': self.after or ''}
 
 
-class Plan(object):
-    def __init__(self, bootloader, params, root):
+class FilePlan(object):
+    """The writes and commands of a plan; kernel_cmdline's and boot_entry's plans both build on it."""
+
+    def __init__(self, bootloader, root):
         self.bootloader = bootloader
-        self.params = params
         self.root = root
         self.files = []
         self.commands = []  # (argv, reason)
-        self.next_boot = {}
-        self.current = None
         self.details = {}
         self.host = None
 
@@ -251,14 +250,22 @@ class Plan(object):
     def changed(self):
         return bool(self.files or self.commands)
 
+    def diffs(self):
+        return [change.diff() for change in self.files]
+
+
+class Plan(FilePlan):
+    def __init__(self, bootloader, params, root):
+        super(Plan, self).__init__(bootloader, root)
+        self.params = params
+        self.next_boot = {}
+        self.current = None
+
     @property
     def reboot_required(self):
         if self.current is None:
             return self.changed
         return any(item['differs'] for item in difference(self.params, self.current, self.next_boot).values())
-
-    def diffs(self):
-        return [change.diff() for change in self.files]
 
     def result(self):
         return {'bootloader': self.bootloader, 'actions': self.actions, 'changed': self.changed,
@@ -393,13 +400,8 @@ def render_dropin(tokens):
     return DROPIN_HEADER + 'GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} %s"\n' % ' '.join(tokens)
 
 
-_SOURCE_SCRIPT = ('for f in "$@"; do . "$f" || exit 1; done; '
-                  'printf "GRUB_CMDLINE_LINUX=%s\\nGRUB_CMDLINE_LINUX_DEFAULT=%s\\n" '
-                  '"$GRUB_CMDLINE_LINUX" "$GRUB_CMDLINE_LINUX_DEFAULT"')
-
-
-def source_grub_files(host, files):
-    """GRUB_CMDLINE_LINUX and _DEFAULT after sourcing ``files`` in order with /bin/sh, as grub-mkconfig does.
+def run_sourced(host, files, then):
+    """Output of the shell code ``then`` after sourcing ``files`` in order with /bin/sh, as grub-mkconfig does.
 
     ``files`` is a list of (path, text); each text is written to a private
     temporary file first, so planned contents are sourced without touching the
@@ -413,10 +415,16 @@ def source_grub_files(host, files):
             with open(temp, 'w') as handle:
                 handle.write(text)
             paths.append(temp)
-        out = host.run(['sh', '-c', _SOURCE_SCRIPT, 'sh'] + paths,
-                       'sourcing %s' % ', '.join(path for path, _text in files))
+        script = 'for f in "$@"; do . "$f" || exit 1; done; ' + then
+        return host.run(['sh', '-c', script, 'sh'] + paths, 'sourcing %s' % ', '.join(path for path, _text in files))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def source_grub_files(host, files):
+    """GRUB_CMDLINE_LINUX and _DEFAULT after sourcing ``files`` ((path, text) pairs); see run_sourced()."""
+    out = run_sourced(host, files, 'printf "GRUB_CMDLINE_LINUX=%s\\nGRUB_CMDLINE_LINUX_DEFAULT=%s\\n" '
+                                   '"$GRUB_CMDLINE_LINUX" "$GRUB_CMDLINE_LINUX_DEFAULT"')
     values = dict((var, '') for var in GRUB_VARIABLES)
     for line in out.splitlines():
         var, _sep, value = line.partition('=')
