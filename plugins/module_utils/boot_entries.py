@@ -325,6 +325,28 @@ def _set_grub_default_line(text):
     return text + 'GRUB_DEFAULT=saved\n'
 
 
+def _plan_tool_commands(plan, host, default, once, default_now, default_key, default_argv,
+                        once_now, once_key, once_argv):
+    """The commands for bootloaders whose tools take the entry itself (grubby, bootctl).
+
+    ``*_now`` is what the bootloader has now, compared with the wanted entry's ``*_key``;
+    ``*_argv(value)`` is the tool's command line for that value.
+    """
+    if default:
+        entry = _kernel_entry(plan.entries, default, 'default')
+        if default_now != entry[default_key]:
+            plan.commands.append((host.command(default_argv(entry[default_key])), 'make %s the default entry' % default))
+            plan.default = entry
+            if not once_now:
+                plan.next_boot = entry
+    if once:
+        entry = _kernel_entry(plan.entries, once, 'once')
+        if once_now != entry[once_key]:
+            plan.commands.append((host.command(once_argv(entry[once_key])), 'boot %s on the next boot only' % once))
+            plan.next_boot = entry
+    return plan
+
+
 # ---------------------------------------------------------------- grubby
 
 def plan_grubby(host, default, once):
@@ -349,20 +371,10 @@ def plan_grubby(host, default, once):
     plan.default = current
     plan.next_boot = next((e for e in entries if next_entry in (e['id'], e['title'])), None) if next_entry else current
     plan.details.update(default_kernel=default_kernel, next_entry=next_entry)
-    if default:
-        entry = _kernel_entry(entries, default, 'default')
-        if entry['kernel'] != default_kernel:
-            plan.commands.append((host.command(['grubby', '--set-default=' + entry['kernel']]),
-                                  'make %s the default entry' % default))
-            plan.default = entry
-            if not next_entry:
-                plan.next_boot = entry
-    if once:
-        entry = _kernel_entry(entries, once, 'once')
-        if next_entry != entry['path']:
-            plan.commands.append((host.command(['grub2-reboot', entry['path']]), 'boot %s on the next boot only' % once))
-            plan.next_boot = entry
-    return plan
+    return _plan_tool_commands(plan, host, default, once,
+                               default_now=default_kernel, default_key='kernel',
+                               default_argv=lambda kernel: ['grubby', '--set-default=' + kernel],
+                               once_now=next_entry, once_key='path', once_argv=lambda path: ['grub2-reboot', path])
 
 
 # ---------------------------------------------------------------- systemd-boot
@@ -413,21 +425,11 @@ def plan_systemd_boot(host, default, once):
     plan.default = current
     plan.next_boot = next((e for e in entries if e['id'] == efi_once), None) if efi_once else current
     plan.details.update(loader_default=loader_default, efi_default=efi_default, efi_oneshot=efi_once)
-    if default:
-        entry = _kernel_entry(entries, default, 'default')
-        if efi_default != entry['id']:
-            plan.commands.append((host.command(['bootctl', 'set-default', entry['id']]),
-                                  'make %s the default entry' % default))
-            plan.default = entry
-            if not efi_once:
-                plan.next_boot = entry
-    if once:
-        entry = _kernel_entry(entries, once, 'once')
-        if efi_once != entry['id']:
-            plan.commands.append((host.command(['bootctl', 'set-oneshot', entry['id']]),
-                                  'boot %s on the next boot only' % once))
-            plan.next_boot = entry
-    return plan
+    return _plan_tool_commands(plan, host, default, once,
+                               default_now=efi_default, default_key='id',
+                               default_argv=lambda entry_id: ['bootctl', 'set-default', entry_id],
+                               once_now=efi_once, once_key='id',
+                               once_argv=lambda entry_id: ['bootctl', 'set-oneshot', entry_id])
 
 
 # ---------------------------------------------------------------- entry points
