@@ -701,6 +701,22 @@ def detect_bootloader(host):
            ', '.join(BOOTLOADERS)))
 
 
+def module_argument_spec(grub_dropin):
+    """The options kernel_cmdline and boot_entry share, as AnsibleModule takes them; only the drop-in name differs."""
+    return dict(
+        bootloader=dict(type='str', choices=['auto'] + list(BOOTLOADERS), default='auto'),
+        grub_dropin=dict(type='str', default=grub_dropin),
+        update=dict(type='bool', default=True),
+        root=dict(type='path', default='/'),
+    )
+
+
+def module_plan_options(args, run):
+    """Those options as the keyword arguments of plan_cmdline() and plan_boot_entry()."""
+    return dict(bootloader=args['bootloader'], root=args['root'], run=run,
+                grub_dropin=args['grub_dropin'], update=args['update'])
+
+
 def plan_cmdline(params, bootloader='auto', root='/', run=None, grub_dropin=DEFAULT_GRUB_DROPIN, update=True):
     """Validate, read and plan; see the module documentation of kernel_cmdline."""
     checked = validate_params(params)

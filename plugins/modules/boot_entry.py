@@ -153,7 +153,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.boot_entries import (
     DEFAULT_DEFAULT_DROPIN, apply_plan, plan_boot_entry)
-from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import BOOTLOADERS
+from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import (
+    module_argument_spec, module_plan_options)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import module_command_runner
 
@@ -167,16 +168,13 @@ def main():
         argument_spec=dict(
             default=dict(type='str'),
             once=dict(type='str'),
-            bootloader=dict(type='str', choices=['auto'] + list(BOOTLOADERS), default='auto'),
-            grub_dropin=dict(type='str', default=DEFAULT_DEFAULT_DROPIN),
-            update=dict(type='bool', default=True),
-            root=dict(type='path', default='/'),
+            # bootloader, grub_dropin, update, root: the same options as kernel_cmdline's.
+            **module_argument_spec(DEFAULT_DEFAULT_DROPIN)
         ),
         supports_check_mode=True,
     )
     args = module.params
-    options = dict(bootloader=args['bootloader'], root=args['root'], run=module_command_runner(module),
-                   grub_dropin=args['grub_dropin'], update=args['update'])
+    options = module_plan_options(args, module_command_runner(module))
     try:
         before = plan_boot_entry(**options)
         plan = plan_boot_entry(default=args['default'], once=args['once'], **options)

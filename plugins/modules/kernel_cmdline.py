@@ -177,7 +177,7 @@ details:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import (
-    BOOTLOADERS, DEFAULT_GRUB_DROPIN, apply_plan, plan_cmdline)
+    DEFAULT_GRUB_DROPIN, apply_plan, module_argument_spec, module_plan_options, plan_cmdline)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import module_command_runner
 
@@ -190,17 +190,13 @@ def main():
                 value=dict(type='str'),
                 state=dict(type='str', choices=['present', 'absent'], default='present'),
             )),
-            bootloader=dict(type='str', choices=['auto'] + list(BOOTLOADERS), default='auto'),
-            grub_dropin=dict(type='str', default=DEFAULT_GRUB_DROPIN),
-            update=dict(type='bool', default=True),
-            root=dict(type='path', default='/'),
+            # bootloader, grub_dropin, update, root: the same options as boot_entry's.
+            **module_argument_spec(DEFAULT_GRUB_DROPIN)
         ),
         supports_check_mode=True,
     )
     args = module.params
-    run = module_command_runner(module)
-    options = dict(bootloader=args['bootloader'], root=args['root'], run=run,
-                   grub_dropin=args['grub_dropin'], update=args['update'])
+    options = module_plan_options(args, module_command_runner(module))
     try:
         plan = plan_cmdline(args['params'], **options)
         result = plan.result()
