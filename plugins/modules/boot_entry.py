@@ -63,17 +63,16 @@ options:
       - Root directory of the system (a chroot or mounted image); tools run inside it through C(chroot).
     type: path
     default: /
+extends_documentation_fragment:
+  - hyperion.kernel.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Returns the actions it would take in RV(actions).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after of the drop-in and of the default and next boot entries.
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 notes:

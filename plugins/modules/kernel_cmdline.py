@@ -85,17 +85,16 @@ options:
         below it and the bootloader's tools run inside it through C(chroot). C(/proc/cmdline) is read below it too.
     type: path
     default: /
+extends_documentation_fragment:
+  - hyperion.kernel.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Returns the list of actions it would take in RV(actions); reads files and runs read-only commands only.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after of every file the module writes. Changes made by C(grubby) are listed in RV(actions).
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 notes:

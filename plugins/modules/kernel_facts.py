@@ -59,20 +59,19 @@ options:
         C(/boot/config-RELEASE) of a kernel installed but not yet booted. Only the C(config) subset changes.
     type: path
     version_added: 0.2.0
+extends_documentation_fragment:
+  - hyperion.kernel.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
     details: Nothing is changed, so there is nothing to show as a difference.
   facts:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
     support: full
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 seealso:

@@ -68,16 +68,15 @@ options:
     description: Root directory of the system to check.
     type: path
     default: /
+extends_documentation_fragment:
+  - hyperion.kernel.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reads only, in every mode.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 seealso:

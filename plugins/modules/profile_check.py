@@ -69,20 +69,19 @@ options:
       - The resolved profile as data. Set by the action plugin from O(profile), O(overlays) and O(overrides);
         do not set it by hand.
     type: dict
+extends_documentation_fragment:
+  - hyperion.kernel.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads; it runs unchanged in check mode.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Shows each failed item as the host has it (before) and as the profile wants it (after).
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 notes:

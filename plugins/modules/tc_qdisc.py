@@ -91,17 +91,16 @@ options:
             C(3ms), C(100us), C(1s) (a bare number is microseconds)."
         type: dict
         default: {}
+extends_documentation_fragment:
+  - hyperion.kernel.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Returns the tc commands it would run in RV(actions) and changes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The device's qdisc tree before and after as text, one qdisc per line with its managed options in base units.
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 requirements:
