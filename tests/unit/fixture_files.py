@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the hyperion.kernel collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Copies of the captured fixture trees for tests that write into them."""
+"""Copies of the captured fixture trees for tests that write into them, and replays of their command outputs."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -30,3 +30,13 @@ def copy_fixture_tree(relpath, dest, ignore=None):
                         unpacked.write(packed.read())
                 os.unlink(path)
     return dest
+
+
+def replay_capture(capture):
+    """A command runner that answers from a capture's cmd/ outputs, as the real tools did."""
+    def run(argv):
+        if argv == ['tc', '-j', 'qdisc', 'show']:
+            with open(os.path.join(capture, 'cmd', 'tc-j-qdisc-show.json')) as handle:
+                return 0, handle.read(), ''
+        return 127, '', '%s was not captured' % argv[0]
+    return run

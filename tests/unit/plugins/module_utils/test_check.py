@@ -15,22 +15,13 @@ from ansible_collections.hyperion.kernel.plugins.module_utils.check import evalu
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import gather_facts
 from ansible_collections.hyperion.kernel.plugins.module_utils.profile import wanted_sources
 from ansible_collections.hyperion.kernel.plugins.module_utils.profile_files import load_resolved
+from ansible_collections.hyperion.kernel.tests.unit.fixture_files import replay_capture
 
 KCONFIG = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'kconfig')
 
 
 def _by_id(results):
     return dict((r['id'], r) for r in results)
-
-
-def _replay(capture):
-    """A command runner that answers from a capture's cmd/ outputs, as the real tools did."""
-    def run(argv):
-        if argv == ['tc', '-j', 'qdisc', 'show']:
-            with open(os.path.join(capture, 'cmd', 'tc-j-qdisc-show.json')) as handle:
-                return 0, handle.read(), ''
-        return 127, '', '%s was not captured' % argv[0]
-    return run
 
 
 @pytest.fixture
@@ -47,7 +38,7 @@ def host_root(tmp_path, host_capture):
 def test_host_capture_against_gaming_cafe(host_root):
     profile = load_resolved('hyperion-2.2.4', ['gaming_cafe'])
     sysctls, modparams = wanted_sources(profile)
-    facts = gather_facts(host_root, _replay(host_root), sysctls=sysctls, modparams=modparams)
+    facts = gather_facts(host_root, replay_capture(host_root), sysctls=sysctls, modparams=modparams)
     results, summary = evaluate(profile, facts)
     items = _by_id(results)
     assert facts['config']['source'].endswith('boot/config-6.18.44-fc-v669')
@@ -153,7 +144,7 @@ def trixie_root(tmp_path):
 def test_trixie_vm_against_lab_overlay(trixie_root):
     profile = load_resolved('hyperion-2.2.4', ['lab'])
     sysctls, modparams = wanted_sources(profile)
-    facts = gather_facts(trixie_root, _replay(trixie_root), sysctls=sysctls, modparams=modparams)
+    facts = gather_facts(trixie_root, replay_capture(trixie_root), sysctls=sysctls, modparams=modparams)
     items = _by_id(evaluate(profile, facts)[0])
     # The capture booted with kgdboc=ttyS0,115200 and "dyndbg=module zram +p" on the command line.
     assert facts['cmdline']['params']['dyndbg'] == 'module zram +p'

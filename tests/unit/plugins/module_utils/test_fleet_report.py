@@ -17,25 +17,17 @@ from ansible_collections.hyperion.kernel.plugins.module_utils.check import evalu
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import gather_facts
 from ansible_collections.hyperion.kernel.plugins.module_utils.profile import wanted_sources
 from ansible_collections.hyperion.kernel.plugins.module_utils.profile_files import load_resolved
+from ansible_collections.hyperion.kernel.tests.unit.fixture_files import replay_capture
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
 TRIXIE_VM = os.path.join(FIXTURES, 'vm', 'trixie-6.12.117+deb13-amd64')
-
-
-def _replay(capture):
-    def run(argv):
-        if argv == ['tc', '-j', 'qdisc', 'show']:
-            with open(os.path.join(capture, 'cmd', 'tc-j-qdisc-show.json')) as handle:
-                return 0, handle.read(), ''
-        return 127, '', '%s was not captured' % argv[0]
-    return run
 
 
 def _check_result(overlays):
     """What hyperion.kernel.profile_check returns for Debian trixie's stock kernel under qemu."""
     profile = load_resolved(overlays=overlays)
     sysctls, modparams = wanted_sources(profile)
-    facts = gather_facts(TRIXIE_VM, _replay(TRIXIE_VM), sysctls=sysctls, modparams=modparams)
+    facts = gather_facts(TRIXIE_VM, replay_capture(TRIXIE_VM), sysctls=sysctls, modparams=modparams)
     results, summary = evaluate(profile, facts)
     compliant, msg = verdict(summary)
     return dict(changed=False, compliant=compliant, msg=msg, items=results, summary=summary,
@@ -101,7 +93,7 @@ def test_compliant_host_after_overrides():
     overrides = dict((r['id'], {'skip': 'test'}) for r in result['items'] if r['status'] in ('fail', 'unknown'))
     profile = load_resolved(overlays=['gaming_cafe'], overrides=overrides)
     sysctls, modparams = wanted_sources(profile)
-    facts = gather_facts(TRIXIE_VM, _replay(TRIXIE_VM), sysctls=sysctls, modparams=modparams)
+    facts = gather_facts(TRIXIE_VM, replay_capture(TRIXIE_VM), sysctls=sysctls, modparams=modparams)
     results, summary = evaluate(profile, facts)
     compliant, _msg = verdict(summary)
     rec = fr.new_host('cafe1')
