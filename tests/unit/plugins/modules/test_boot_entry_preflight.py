@@ -7,27 +7,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import shutil
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.hyperion.kernel.plugins.modules import boot_entry, kernel_preflight
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import FIXTURES, copy_fixture_tree
+from ansible_collections.hyperion.kernel.tests.unit.module_runs import run_module
 
 CAPTURE = os.path.join(FIXTURES, 'boot-entries', 'trixie-one-kernel')
-
-
-def _run(module, args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as excinfo:
-            module.main()
-    out = capsys.readouterr().out
-    assert 'Traceback' not in out
-    return excinfo.value.code, json.loads(out)
 
 
 @pytest.fixture
@@ -46,8 +35,8 @@ def lab_root(tmp_path):
 def test_boot_entry_check_mode_changes_nothing(lab_root, capsys):
     with open(os.path.join(lab_root, 'etc/default/grub')) as handle:
         before = handle.read()
-    code, result = _run(boot_entry, {'root': lab_root, 'default': '6.12.107+deb13-amd64',
-                                     '_ansible_check_mode': True, '_ansible_diff': True}, capsys)
+    code, result = run_module(boot_entry, {'root': lab_root, 'default': '6.12.107+deb13-amd64',
+                                           '_ansible_check_mode': True, '_ansible_diff': True}, capsys)
     assert code == 0 and result['changed'] is True
     assert [a['action'] for a in result['actions']] == ['write', 'run', 'run']
     assert not os.path.exists(os.path.join(lab_root, 'etc/default/grub.d/90-hyperion-boot-entry.cfg'))
@@ -58,21 +47,21 @@ def test_boot_entry_check_mode_changes_nothing(lab_root, capsys):
 
 
 def test_boot_entry_unknown_release_fails_cleanly(lab_root, capsys):
-    code, result = _run(boot_entry, {'root': lab_root, 'once': '6.12.117-hyperion'}, capsys)
+    code, result = run_module(boot_entry, {'root': lab_root, 'once': '6.12.117-hyperion'}, capsys)
     assert code == 1 and result['failed']
     assert 'no boot entry boots kernel 6.12.117-hyperion' in result['msg']
 
 
 def test_preflight_passes_and_refuses(lab_root, capsys):
     package = {'release': '6.12.117-hyperion', 'arch': 'amd64', 'boot_bytes': 20727595, 'signature': 'unsigned'}
-    code, result = _run(kernel_preflight, {'root': lab_root, 'package': package}, capsys)
+    code, result = run_module(kernel_preflight, {'root': lab_root, 'package': package}, capsys)
     assert code == 0 and result['changed'] is False and result['refusals'] == []
-    code, result = _run(kernel_preflight, {'root': lab_root, 'package': dict(package, arch='arm64')}, capsys)
+    code, result = run_module(kernel_preflight, {'root': lab_root, 'package': dict(package, arch='arm64')}, capsys)
     assert code == 1 and 'built for arm64' in result['msg'] and result['refusals']
 
 
 def test_preflight_refuses_a_file_that_is_not_a_deb(lab_root, tmp_path, capsys):
     fake = tmp_path / 'linux-image.deb'
     fake.write_text('not a package')
-    code, result = _run(kernel_preflight, {'root': lab_root, 'package_path': str(fake)}, capsys)
+    code, result = run_module(kernel_preflight, {'root': lab_root, 'package_path': str(fake)}, capsys)
     assert code == 1 and 'not an ar archive' in result['msg']

@@ -7,29 +7,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import shutil
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.hyperion.kernel.plugins.modules import kernel_cmdline
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import copy_fixture_tree
+from ansible_collections.hyperion.kernel.tests.unit.module_runs import run_module
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'bootloader')
 PARAMS = [{'name': 'kgdboc', 'value': 'ttyS0,115200'}, {'name': 'nmi_watchdog', 'value': '0'},
           {'name': 'quiet', 'state': 'absent'}]
-
-
-def _run(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as excinfo:
-            kernel_cmdline.main()
-    out = capsys.readouterr().out
-    assert 'Traceback' not in out
-    return excinfo.value.code, json.loads(out)
 
 
 def _snapshot(root):
@@ -54,7 +43,7 @@ def grub_root(tmp_path):
 def test_check_mode_then_real_run_then_idempotent(grub_root, capsys):
     args = {'params': PARAMS, 'root': grub_root, 'update': False}
     before = _snapshot(grub_root)
-    code, result = _run(dict(args, _ansible_check_mode=True, _ansible_diff=True), capsys)
+    code, result = run_module(kernel_cmdline, dict(args, _ansible_check_mode=True, _ansible_diff=True), capsys)
     assert code == 0 and result['changed'] is True
     assert _snapshot(grub_root) == before, 'check mode must not change a file'
     assert result['bootloader'] == 'grub'
@@ -71,20 +60,20 @@ def test_check_mode_then_real_run_then_idempotent(grub_root, capsys):
     assert dropin_diff['before'] == ''
     assert 'GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} kgdboc=ttyS0,115200 nmi_watchdog=0"' in dropin_diff['after']
 
-    code, result = _run(args, capsys)
+    code, result = run_module(kernel_cmdline, args, capsys)
     assert code == 0 and result['changed'] is True and len(result['actions']) == 2
     with open(os.path.join(grub_root, 'etc/default/grub.d/90-hyperion-kernel.cfg')) as handle:
         assert handle.read() == dropin_diff['after']
 
-    code, result = _run(args, capsys)
+    code, result = run_module(kernel_cmdline, args, capsys)
     assert code == 0 and result['changed'] is False and result['actions'] == []
     assert result['reboot_required'] is True  # still not booted with them
     assert 'already has the parameters' in result['msg']
 
 
 def test_custom_dropin_name(grub_root, capsys):
-    code, result = _run({'params': PARAMS[:1], 'root': grub_root, 'update': False,
-                         'grub_dropin': '95-lab.cfg'}, capsys)
+    code, result = run_module(kernel_cmdline, {'params': PARAMS[:1], 'root': grub_root, 'update': False,
+                                              'grub_dropin': '95-lab.cfg'}, capsys)
     assert code == 0
     assert os.path.exists(os.path.join(grub_root, 'etc/default/grub.d/95-lab.cfg'))
 
@@ -94,13 +83,13 @@ def test_systemd_boot_forced_on_kernel_install_entries(tmp_path, capsys):
     shutil.copytree(os.path.join(FIXTURES, 'debian-trixie', 'efi'), str(root / 'efi'))
     shutil.copytree(os.path.join(FIXTURES, 'debian-trixie', 'etc', 'kernel'), str(root / 'etc' / 'kernel'))
     args = {'params': PARAMS, 'root': str(root), 'bootloader': 'systemd-boot'}
-    code, result = _run(args, capsys)
+    code, result = run_module(kernel_cmdline, args, capsys)
     assert code == 0 and result['changed'] is True and result['bootloader'] == 'systemd-boot'
     assert len(result['actions']) == 3  # /etc/kernel/cmdline and both entries
     # No /proc/cmdline below this root: the change itself is what calls for a boot.
     assert result['current'] is None and result['reboot_required'] is True
     assert result['next_boot'] == {'kgdboc': 'ttyS0,115200', 'nmi_watchdog': '0'}
-    code, result = _run(args, capsys)
+    code, result = run_module(kernel_cmdline, args, capsys)
     assert code == 0 and result['changed'] is False
 
 
@@ -113,21 +102,21 @@ def test_systemd_boot_forced_on_kernel_install_entries(tmp_path, capsys):
 ])
 def test_bad_input_fails_cleanly_and_changes_nothing(grub_root, capsys, params, message):
     before = _snapshot(grub_root)
-    code, result = _run({'params': params, 'root': grub_root}, capsys)
+    code, result = run_module(kernel_cmdline, {'params': params, 'root': grub_root}, capsys)
     assert code == 1 and result['failed'] is True
     assert message in result['msg']
     assert _snapshot(grub_root) == before
 
 
 def test_unknown_bootloader_lists_what_was_looked_for(tmp_path, capsys):
-    code, result = _run({'params': PARAMS, 'root': str(tmp_path)}, capsys)
+    code, result = run_module(kernel_cmdline, {'params': PARAMS, 'root': str(tmp_path)}, capsys)
     assert code == 1
     assert 'cannot tell which bootloader' in result['msg'] and 'systemd-boot' in result['msg']
 
 
 def test_regeneration_failure_is_reported(grub_root, capsys):
     # No chroot-able system below this root: update-grub cannot run, and the module says so.
-    code, result = _run({'params': PARAMS, 'root': grub_root}, capsys)
+    code, result = run_module(kernel_cmdline, {'params': PARAMS, 'root': grub_root}, capsys)
     assert code == 1
     assert 'regenerate grub.cfg: chroot %s update-grub failed' % grub_root in result['msg']
 
@@ -137,10 +126,10 @@ def test_regeneration_failure_is_reported(grub_root, capsys):
 def test_end_to_end_in_a_real_chroot(capsys):
     root = os.environ['HYPERION_E2E_GRUB_ROOT']
     args = {'params': PARAMS, 'root': root}
-    code, result = _run(args, capsys)
+    code, result = run_module(kernel_cmdline, args, capsys)
     assert code == 0, result
     with open(os.path.join(root, 'boot/grub/grub.cfg')) as handle:
         linux_lines = [line for line in handle if line.strip().startswith('linux')]
     assert linux_lines and all('kgdboc=ttyS0,115200 nmi_watchdog=0' in line for line in linux_lines)
-    code, result = _run(args, capsys)
+    code, result = run_module(kernel_cmdline, args, capsys)
     assert code == 0 and result['changed'] is False and result['actions'] == []

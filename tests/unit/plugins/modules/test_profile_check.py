@@ -6,31 +6,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
-
-import pytest
-
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.profile_files import load_resolved
 from ansible_collections.hyperion.kernel.plugins.modules import kernel_facts, profile_check
+from ansible_collections.hyperion.kernel.tests.unit.module_runs import run_module
 
 KCONFIG = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'kconfig')
 TRIXIE = os.path.join(KCONFIG, 'debian-trixie-6.12.117+deb13-amd64.config')
 
 
-def _run(module, args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as excinfo:
-            module.main()
-    result = json.loads(capsys.readouterr().out)
-    return excinfo.value.code, result
-
-
 def test_config_file_drift_fails_with_items_and_diff(capsys):
-    code, result = _run(profile_check, {'resolved_profile': load_resolved('hyperion-2.2.4', ['lab']),
-                                        'config_path': TRIXIE, '_ansible_diff': True}, capsys)
+    code, result = run_module(profile_check, {'resolved_profile': load_resolved('hyperion-2.2.4', ['lab']),
+                                              'config_path': TRIXIE, '_ansible_diff': True}, capsys)
     assert code == 1
     assert result['failed'] is True and result['changed'] is False
     assert result['compliant'] is False
@@ -43,8 +31,8 @@ def test_config_file_drift_fails_with_items_and_diff(capsys):
 
 
 def test_report_only_policy_exits_cleanly_in_check_mode(capsys):
-    code, result = _run(profile_check, {'resolved_profile': load_resolved('hyperion-2.2.4'), 'config_path': TRIXIE,
-                                        'fail_on': 'never', '_ansible_check_mode': True}, capsys)
+    code, result = run_module(profile_check, {'resolved_profile': load_resolved('hyperion-2.2.4'), 'config_path': TRIXIE,
+                                              'fail_on': 'never', '_ansible_check_mode': True}, capsys)
     assert code == 0
     assert result['compliant'] is True
     assert 'drift' not in result['msg']
@@ -52,7 +40,7 @@ def test_report_only_policy_exits_cleanly_in_check_mode(capsys):
 
 
 def test_without_the_action_plugin_the_error_says_so(capsys):
-    code, result = _run(profile_check, {'profile': 'hyperion-2.2.4'}, capsys)
+    code, result = run_module(profile_check, {'profile': 'hyperion-2.2.4'}, capsys)
     assert code == 1
     assert 'run this module through its action plugin' in result['msg']
 
@@ -60,24 +48,24 @@ def test_without_the_action_plugin_the_error_says_so(capsys):
 def test_tampered_profile_is_rejected_on_the_host(capsys):
     bad = load_resolved('hyperion-2.2.4')
     bad['items'][0]['match'] = 'sometimes'
-    code, result = _run(profile_check, {'resolved_profile': bad}, capsys)
+    code, result = run_module(profile_check, {'resolved_profile': bad}, capsys)
     assert code == 1
     assert "match 'sometimes' is not one of" in result['msg']
 
 
 def test_kernel_facts_bad_arguments(capsys):
-    code, result = _run(kernel_facts, {'config_filter': ['CONFIG_(']}, capsys)
+    code, result = run_module(kernel_facts, {'config_filter': ['CONFIG_(']}, capsys)
     assert code == 1 and 'not a valid regular expression' in result['msg']
-    code, result = _run(kernel_facts, {'modparams': ['zswap']}, capsys)
+    code, result = run_module(kernel_facts, {'modparams': ['zswap']}, capsys)
     assert code == 1 and 'must be module.parameter' in result['msg']
-    code, result = _run(kernel_facts, {'gather_subset': ['zram', 'gpu']}, capsys)
+    code, result = run_module(kernel_facts, {'gather_subset': ['zram', 'gpu']}, capsys)
     assert code == 1 and 'gpu' in result['msg']
 
 
 def test_kernel_facts_on_this_machine(capsys):
     # The running kernel of whatever machine runs the tests: a real read, checked for shape and consistency.
-    code, result = _run(kernel_facts, {'gather_subset': ['kernel', 'config', 'cmdline', 'zram'],
-                                       'config_filter': ['^CONFIG_ZRAM']}, capsys)
+    code, result = run_module(kernel_facts, {'gather_subset': ['kernel', 'config', 'cmdline', 'zram'],
+                                             'config_filter': ['^CONFIG_ZRAM']}, capsys)
     assert code == 0
     facts = result['ansible_facts']['hyperion_kernel']
     assert facts['kernel']['release'] == os.uname()[2]

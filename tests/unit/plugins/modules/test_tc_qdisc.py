@@ -18,9 +18,9 @@ import os
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hyperion.kernel.plugins.modules import tc_qdisc
+from ansible_collections.hyperion.kernel.tests.unit.module_runs import run_module
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
 TRIXIE = glob.glob(os.path.join(FIXTURES, 'vm', 'trixie-*', 'cmd'))[0]
@@ -52,15 +52,8 @@ def captured_host(monkeypatch):
     return calls
 
 
-def _run(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as excinfo:
-            tc_qdisc.main()
-    return excinfo.value.code, json.loads(capsys.readouterr().out)
-
-
 def test_plan_equal_to_the_capture_changes_nothing(captured_host, capsys):
-    code, result = _run({'device': 'hyp-cake0', 'qdiscs': CAKE, '_ansible_diff': True}, capsys)
+    code, result = run_module(tc_qdisc, {'device': 'hyp-cake0', 'qdiscs': CAKE, '_ansible_diff': True}, capsys)
     assert code == 0
     assert result['changed'] is False and result['actions'] == []
     assert result['diff']['before'] == result['diff']['after']
@@ -71,8 +64,8 @@ def test_plan_equal_to_the_capture_changes_nothing(captured_host, capsys):
 
 def test_check_mode_returns_the_one_command_and_runs_nothing(captured_host, capsys):
     plan = [dict(CAKE[0], options=dict(CAKE[0]['options'], bandwidth='200Mbit'))]
-    code, result = _run({'device': 'hyp-cake0', 'qdiscs': plan, '_ansible_check_mode': True, '_ansible_diff': True},
-                        capsys)
+    code, result = run_module(tc_qdisc, {'device': 'hyp-cake0', 'qdiscs': plan, '_ansible_check_mode': True,
+                                         '_ansible_diff': True}, capsys)
     assert code == 0
     assert result['changed'] is True
     assert result['actions'] == [['tc', 'qdisc', 'replace', 'dev', 'hyp-cake0', 'root', 'handle', '1:', 'cake',
@@ -92,7 +85,7 @@ def test_check_mode_returns_the_one_command_and_runs_nothing(captured_host, caps
     ({'device': 'hyp-cake0', 'state': 'absent', 'qdiscs': CAKE}, 'do not give qdiscs with it'),
 ])
 def test_errors_fail_cleanly_before_any_change(captured_host, capsys, args, message):
-    code, result = _run(args, capsys)
+    code, result = run_module(tc_qdisc, args, capsys)
     assert code == 1
     assert result['failed'] is True and result.get('changed', False) is False
     assert message in result['msg']
@@ -102,7 +95,7 @@ def test_errors_fail_cleanly_before_any_change(captured_host, capsys, args, mess
 def test_real_mode_runs_then_verifies(captured_host, capsys):
     # The capture does not change when a command "runs", so verification must fail and say what is left.
     plan = [dict(CAKE[0], options=dict(CAKE[0]['options'], bandwidth='200Mbit'))]
-    code, result = _run({'device': 'hyp-cake0', 'qdiscs': plan}, capsys)
+    code, result = run_module(tc_qdisc, {'device': 'hyp-cake0', 'qdiscs': plan}, capsys)
     assert code == 1
     assert 'still differs from the plan: cake at root: bandwidth 12500000 (wanted 25000000)' in result['msg']
     assert result['changed'] is True and len(result['actions']) == 1
