@@ -73,7 +73,7 @@ def test_check_mode_then_real_run_then_idempotent(grub_root, capsys):
 
 def test_custom_dropin_name(grub_root, capsys):
     code, result = run_module(kernel_cmdline, {'params': PARAMS[:1], 'root': grub_root, 'update': False,
-                                              'grub_dropin': '95-lab.cfg'}, capsys)
+                                               'grub_dropin': '95-lab.cfg'}, capsys)
     assert code == 0
     assert os.path.exists(os.path.join(grub_root, 'etc/default/grub.d/95-lab.cfg'))
 
