@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Download Debian packages the guests need (zram-generator for the zram role) on the controller,
-# through a private APT directory for the guests' suite: the guests reach no mirror of their own.
+# Download Debian packages a scenario installs in its guests before the roles run (zram-generator,
+# zram-tools) on the controller, through a private APT directory for the guests' suite: the host's
+# apt state is not touched, and each guest gets the same files without asking the archive itself.
 # Usage: fetch-debs.sh SUITE OUTDIR PACKAGE...
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 SUITE OUTDIR PACKAGE..." >&2; exit 2; }
