@@ -7,7 +7,16 @@ import time
 
 LAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUEST_DIR = os.path.join(LAB_DIR, "guest")
-CACHE_DIR = os.environ.get("HYPERION_LAB_CACHE") or os.path.join(LAB_DIR, "cache")
+
+
+def _shared_cache():
+    """The cache every clone shares (as the Makefile sets it), so a direct call reuses its images."""
+    base = os.environ.get("HYPERION_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "hyperion-kernel")
+    return os.path.join(base, "lab")
+
+
+CACHE_DIR = os.environ.get("HYPERION_LAB_CACHE") or _shared_cache()
 RUN_DIR = os.environ.get("HYPERION_LAB_RUN") or os.path.join(LAB_DIR, "run")
 
 SUITES = ("trixie", "bookworm")
