@@ -40,8 +40,8 @@ test-lab-vm: setup
 molecule-lab-smoke: setup
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s lab_smoke
 
-# molecule-lab-smoke stays a target of its own: the kernel_package and host_config scenarios run
-# the same create, converge, idempotence, reboot, verify and destroy steps in make test.
+# molecule-lab-smoke stays a target of its own: the kernel_package scenario runs the same create,
+# converge, idempotence, reboot, verify and destroy steps on real roles in make test.
 test-lab: test-lab-unit test-lab-vm
 
 # Part of `make test`. It boots machines under TCG: minutes, not seconds (a cold cache adds the
