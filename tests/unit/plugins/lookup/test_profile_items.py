@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the hyperion.kernel collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The profile_items lookup (through the real ansible command) and the host_config filters."""
+"""The profile_items and test_kernel lookups (through the real ansible command) and the host_config filters."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -24,11 +24,12 @@ ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
 COLLECTIONS = os.path.join(REPO, '.build', 'collections')
 
 
-def _lookup(expression):
+def _lookup(expression, **extra_env):
     """The value of a Jinja expression on localhost, through the real ansible command."""
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
                ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
                ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    env.update(extra_env)
     proc = subprocess.run([ANSIBLE, 'localhost', '-m', 'ansible.builtin.debug', '-a', 'msg={{ %s | to_json }}' % expression],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
                           cwd=REPO, check=False)
@@ -64,3 +65,36 @@ def test_filters_refuse_with_a_filter_error():
         FILTERS['zram_size_mib']('ram * 2', '1024.5')
     assert FILTERS['zram_compression']('zstd', 'lz4hc', False)['setting'] == 'zstd'
     assert FILTERS['qdisc_batch']([{'kind': 'cake'}], 'eth0') == 'qdisc replace dev eth0 root cake\n'
+
+
+BUILD_RECORD = os.path.join(REPO, 'tests', 'unit', 'fixtures', 'build', 'result-6.12.118.json')
+
+
+def _test_kernel_build(directory):
+    with open(BUILD_RECORD) as handle:
+        recorded = json.load(handle)
+    for path in recorded['packages']:
+        with open(os.path.join(directory, os.path.basename(path)), 'w') as handle:
+            handle.write('package')
+    with open(os.path.join(directory, 'result.json'), 'w') as handle:
+        json.dump(recorded, handle)
+
+
+def test_test_kernel_lookup_reads_the_build_the_environment_names(tmp_path):
+    _test_kernel_build(str(tmp_path))
+    code, result = _lookup("lookup('hyperion.kernel.test_kernel')", HYPERION_KERNEL_PACKAGE_DIR=str(tmp_path))
+    assert code == 0, result
+    build = json.loads(result['msg'])
+    assert build['release'] == '6.12.118-hyperion'
+    assert build['image'] == str(tmp_path / 'linux-image-6.12.118-hyperion_6.12.118-1_amd64.deb')
+    assert len(build['image_sha256']) == 64
+
+
+def test_test_kernel_lookup_without_a_build_fails_with_the_way_out(tmp_path):
+    code, result = _lookup("lookup('hyperion.kernel.test_kernel')", HYPERION_CACHE=str(tmp_path), HYPERION_KERNEL_PACKAGE_DIR='')
+    assert code != 0
+    assert 'run `make kernel-package`' in result['msg']
+    # The demo inventory's form: a hint instead of a failure while nothing is built.
+    code, result = _lookup("(lookup('hyperion.kernel.test_kernel', errors='ignore') or {}).release | default('none')",
+                           HYPERION_CACHE=str(tmp_path), HYPERION_KERNEL_PACKAGE_DIR='')
+    assert (code, json.loads(result['msg'])) == (0, 'none')
