@@ -34,4 +34,5 @@ test-rollout-unit: setup
 
 # Three lab machines: a kernel that cannot boot stops at the canary, then the good kernel rolls out.
 test-rollout: setup kernel-package fault-kernel
+	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s rollout

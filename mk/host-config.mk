@@ -4,4 +4,5 @@
 .PHONY: test-host-config
 
 test-host-config: setup kernel-package
+	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s host_config
