@@ -6,3 +6,7 @@
 test-host-config: setup kernel-package
 	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s host_config
+
+# Part of `make test`: converge, idempotence, the refusals and a reboot (side_effect), testinfra and
+# profile_check from outside; about 25 min here on a warm cache (the test kernel is shared with test-kernel).
+TEST_TARGETS += test-host-config
