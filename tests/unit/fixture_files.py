@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import gzip
+import json
 import os
 import shutil
 
@@ -40,3 +41,20 @@ def replay_capture(capture):
                 return 0, handle.read(), ''
         return 127, '', '%s was not captured' % argv[0]
     return run
+
+
+TEST_KERNEL_RECORD = os.path.join(FIXTURES, 'build', 'result-6.12.118.json')
+
+
+def make_test_kernel_build(directory, drop=None):
+    """A build directory as the build role leaves it: the captured result.json and a stand-in for each
+    package it lists (each file holds b'package <name>'), but ``drop``. Returns the record."""
+    with open(TEST_KERNEL_RECORD) as handle:
+        recorded = json.load(handle)
+    for path in recorded['packages']:
+        name = os.path.basename(path)
+        if name != drop:
+            with open(os.path.join(directory, name), 'wb') as handle:
+                handle.write(b'package ' + name.encode())
+    shutil.copy(TEST_KERNEL_RECORD, os.path.join(directory, 'result.json'))
+    return recorded

@@ -17,6 +17,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hyperion.kernel.plugins.filter.host_config import FilterModule
+from ansible_collections.hyperion.kernel.tests.unit.fixture_files import make_test_kernel_build
 
 FILTERS = FilterModule().filters()
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -67,21 +68,8 @@ def test_filters_refuse_with_a_filter_error():
     assert FILTERS['qdisc_batch']([{'kind': 'cake'}], 'eth0') == 'qdisc replace dev eth0 root cake\n'
 
 
-BUILD_RECORD = os.path.join(REPO, 'tests', 'unit', 'fixtures', 'build', 'result-6.12.118.json')
-
-
-def _test_kernel_build(directory):
-    with open(BUILD_RECORD) as handle:
-        recorded = json.load(handle)
-    for path in recorded['packages']:
-        with open(os.path.join(directory, os.path.basename(path)), 'w') as handle:
-            handle.write('package')
-    with open(os.path.join(directory, 'result.json'), 'w') as handle:
-        json.dump(recorded, handle)
-
-
 def test_test_kernel_lookup_reads_the_build_the_environment_names(tmp_path):
-    _test_kernel_build(str(tmp_path))
+    make_test_kernel_build(str(tmp_path))
     code, result = _lookup("lookup('hyperion.kernel.test_kernel')", HYPERION_KERNEL_PACKAGE_DIR=str(tmp_path))
     assert code == 0, result
     build = json.loads(result['msg'])

@@ -10,30 +10,16 @@ __metaclass__ = type
 import hashlib
 import json
 import os
-import shutil
 
 import pytest
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.build_result import cache_dir, package_dir, read_build_result
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import SourceError
-
-FIXTURE = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'build', 'result-6.12.118.json')
-
-
-def _build_dir(tmp_path, drop=None):
-    """A build directory as the build role leaves it: result.json and the packages it lists."""
-    with open(FIXTURE) as handle:
-        recorded = json.load(handle)
-    for path in recorded['packages']:
-        name = os.path.basename(path)
-        if name != drop:
-            (tmp_path / name).write_bytes(b'package ' + name.encode())
-    shutil.copy(FIXTURE, str(tmp_path / 'result.json'))
-    return recorded
+from ansible_collections.hyperion.kernel.tests.unit.fixture_files import make_test_kernel_build
 
 
 def test_packages_are_found_next_to_the_record_not_at_the_recorded_paths(tmp_path):
-    recorded = _build_dir(tmp_path)
+    recorded = make_test_kernel_build(str(tmp_path))
     assert recorded['packages'][0].startswith('CACHE/')
     build = read_build_result(str(tmp_path))
     assert build['release'] == '6.12.118-hyperion'
@@ -51,7 +37,7 @@ def test_no_build_says_how_to_make_one(tmp_path):
 
 
 def test_a_listed_package_that_is_gone_is_named(tmp_path):
-    _build_dir(tmp_path, drop='linux-headers-6.12.118-hyperion_6.12.118-1_amd64.deb')
+    make_test_kernel_build(str(tmp_path), drop='linux-headers-6.12.118-hyperion_6.12.118-1_amd64.deb')
     with pytest.raises(SourceError, match=r'lists linux-headers-6\.12\.118-hyperion_6\.12\.118-1_amd64\.deb, which is not in'):
         read_build_result(str(tmp_path))
 
