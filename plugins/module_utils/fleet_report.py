@@ -91,6 +91,8 @@ def new_host(name):
         'seen': False,
         'results': 0,
         'changed': 0,
+        # The names of the tasks that changed the host, once each: a converged re-run lists none.
+        'changed_tasks': [],
     }
 
 
@@ -131,6 +133,8 @@ def record_result(record, status, task_name, action, result):
     record['results'] += 1
     if status == 'changed' or result.get('changed'):
         record['changed'] += 1
+        if task_name not in record['changed_tasks']:
+            record['changed_tasks'].append(task_name)
     if status == 'unreachable':
         record['unreachable'] = True
         record['failures'].append({'task': task_name, 'msg': _failure_message(result), 'unreachable': True})
@@ -319,17 +323,26 @@ def _order(outcome):
     return _OUTCOME_ORDER.index(outcome) if outcome in _OUTCOME_ORDER else -1
 
 
+def _changed_text(row, limit=5):
+    """The number of changes and the first tasks that made them."""
+    tasks = row.get('changed_tasks') or []
+    if not tasks:
+        return str(row.get('changed', 0))
+    shown = tasks[:limit] + (['and %d more' % (len(tasks) - limit)] if len(tasks) > limit else [])
+    return '%d: %s' % (row.get('changed', 0), '; '.join(shown))
+
+
 def to_markdown(report):
     lines = ['# Hyperion fleet report: %s' % report['playbook'], '',
              '%s  ' % headline(report),
              'Started %s, finished %s.' % (report['started'], report['finished']), '',
-             '| Host | Outcome | Kernel | Target | Profile check | Why / failing items |',
-             '|---|---|---|---|---|---|']
+             '| Host | Outcome | Kernel | Target | Profile check | Changed | Why / failing items |',
+             '|---|---|---|---|---|---|---|']
     for row in report['hosts']:
-        lines.append('| %s | %s | %s | %s | %s | %s |' % (
+        lines.append('| %s | %s | %s | %s | %s | %s | %s |' % (
             _md_cell(row['host']), _md_cell(row['outcome']), _md_cell(row['kernel_release']),
             _md_cell(row['target_release']), _md_cell(_counts_text(row['counts'])),
-            _md_cell('\n'.join(host_details(row)))))
+            _md_cell(_changed_text(row)), _md_cell('\n'.join(host_details(row)))))
     return '\n'.join(lines) + '\n'
 
 
@@ -351,12 +364,16 @@ def to_html(report):
            '<p>%s<br>Started %s, finished %s.</p>' % (
                _h(headline(report)), _h(report['started']), _h(report['finished'])),
            '<table><thead><tr><th>Host</th><th>Outcome</th><th>Kernel</th><th>Target</th>'
-           '<th>Profile check</th><th>Why / failing items</th></tr></thead><tbody>']
+           '<th>Profile check</th><th>Changed</th><th>Why / failing items</th></tr></thead><tbody>']
     for row in report['hosts']:
         details = ''.join('<li>%s</li>' % _h(line) for line in host_details(row))
-        out.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+        changed = _h(row.get('changed', 0))
+        if row.get('changed_tasks'):
+            changed = '<details><summary>%s</summary><ul>%s</ul></details>' % (
+                changed, ''.join('<li>%s</li>' % _h(task) for task in row['changed_tasks']))
+        out.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
             _h(row['verdict']), _h(row['host']), _h(row['outcome']), _h(row['kernel_release']),
-            _h(row['target_release']), _h(_counts_text(row['counts'])),
+            _h(row['target_release']), _h(_counts_text(row['counts'])), changed,
             '<ul>%s</ul>' % details if details else ''))
     out.append('</tbody></table></body></html>')
     return '\n'.join(out) + '\n'

@@ -9,21 +9,19 @@ __metaclass__ = type
 
 import json
 import os
+import sys
 
 import pytest
 import yaml
 
+# The collection's own reader of the test kernel build, as the scenario's playbooks use it through
+# the hyperion.kernel.test_kernel lookup (molecule and make put the collection on this path).
+sys.path[:0] = [path for path in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if path]
+from ansible_collections.hyperion.kernel.plugins.module_utils.build_result import package_dir, read_build_result  # noqa: E402
+
 ROOT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
-PACKAGE_DIR = os.path.expanduser(os.environ.get('HYPERION_KERNEL_PACKAGE_DIR', '~/.cache/hyperion-kernel/kernel-package/latest'))
-
-
-def built_release():
-    """The release the build role recorded for the packages the scenario installed."""
-    with open(os.path.join(PACKAGE_DIR, 'result.json')) as handle:
-        return json.load(handle)['kernel_release']
-
-
-RELEASE = built_release()
+# The release the build role recorded for the packages the scenario installed.
+RELEASE = read_build_result(package_dir(os.environ))['release']
 
 
 def build_vars():

@@ -5,18 +5,15 @@ on the Hyperion test kernel; molecule/host_config checks the same roles on Debia
 """
 import json
 import os
+import sys
+
+# The collection's own reader of the test kernel build, as converge.yml uses it through the
+# hyperion.kernel.test_kernel lookup (molecule and make put the collection on this path).
+sys.path[:0] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
+from ansible_collections.hyperion.kernel.plugins.module_utils.build_result import package_dir, read_build_result  # noqa: E402
 
 CANARY = "ro-canary"
-PACKAGE_DIR = os.path.expanduser(os.environ.get("HYPERION_KERNEL_PACKAGE_DIR",
-                                                "~/.cache/hyperion-kernel/kernel-package/latest"))
-
-
-def _release():
-    with open(os.path.join(PACKAGE_DIR, "result.json")) as handle:
-        return json.load(handle)["kernel_release"]
-
-
-RELEASE = _release()
+RELEASE = read_build_result(package_dir(os.environ))["release"]
 
 
 def _name(host):

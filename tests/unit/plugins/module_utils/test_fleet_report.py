@@ -172,3 +172,29 @@ def test_stopped_run_hosts_past_the_first_checks_only_are_not_reached():
     assert by_host['c2']['outcome'] == 'not_reached'
     # The same host in a run that went to the end is simply ok.
     assert fr.build_report('deploy', hosts, 'a', 'b')['hosts'][1]['outcome'] == 'ok'
+
+
+def test_changed_tasks_are_named_once_each():
+    """A re-run that should change nothing says which tasks did: the report names them."""
+    rec = fr.new_host('ro-a')
+    fr.record_result(rec, 'ok', 'Read the running release', 'ansible.builtin.command', {'changed': False})
+    # A loop's items are folded one by one (two sysctls set by one task).
+    for name in ('net.ipv4.tcp_congestion_control', 'net.core.default_qdisc'):
+        fr.record_result(rec, 'changed', 'Set congestion control and default qdisc in sysctl.d and live',
+                         'ansible.posix.sysctl', {'changed': True, 'item': {'key': name}})
+    fr.record_result(rec, 'changed', 'Run the recompression timer', 'ansible.builtin.systemd_service',
+                     {'changed': True, 'state': 'started'})
+    fr.record_result(rec, 'skipped', 'Reboot', 'ansible.builtin.reboot', {'changed': False})
+    row = fr.build_report('deploy', {'ro-a': rec}, 'a', 'b')['hosts'][0]
+    assert row['changed'] == 3
+    assert row['changed_tasks'] == ['Set congestion control and default qdisc in sysctl.d and live',
+                                    'Run the recompression timer']
+    assert '| 3: Set congestion control and default qdisc in sysctl.d and live; Run the recompression timer |' \
+        in fr.to_markdown(fr.build_report('deploy', {'ro-a': rec}, 'a', 'b'))
+    html = fr.to_html(fr.build_report('deploy', {'ro-a': rec}, 'a', 'b'))
+    assert '<summary>3</summary><ul><li>Set congestion control' in html
+    # A host without changes shows 0 and lists nothing.
+    quiet = fr.new_host('ro-b')
+    fr.record_result(quiet, 'ok', 'Read the running release', 'ansible.builtin.command', {'changed': False})
+    quiet_row = fr.build_report('deploy', {'ro-b': quiet}, 'a', 'b')['hosts'][0]
+    assert quiet_row['changed'] == 0 and quiet_row['changed_tasks'] == []
