@@ -7,7 +7,7 @@ export HYPERION_REPORT_DIR ?= $(CURDIR)/reports
 # The report callback must be on for the playbooks' reports (ansible.cfg may enable it as well).
 HYPERION_PLAYBOOK_ENV := ANSIBLE_CALLBACKS_ENABLED=hyperion.kernel.hyperion_report
 
-.PHONY: deploy check rollback fault-kernel test-rollout test-rollout-unit
+.PHONY: deploy check rollback fault-kernel test-rollout test-rollout-unit test-rollout-and-kernel
 
 deploy: setup kernel-package
 	@if $(LAB_CLI) status --lab demo 2>/dev/null | grep -q ' running '; then \
@@ -36,3 +36,13 @@ test-rollout-unit: setup
 test-rollout: setup kernel-package fault-kernel
 	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s rollout
+
+# Part of `make test`: the rollout scenario beside the kernel_package one (mk/kernel.mk). While a
+# canary works alone the rollout keeps one of the two cores busy, and kernel_package (one busy
+# machine, its repository host mostly idle) fills the other. Each scenario's output comes whole
+# when it ends; the scenarios share nothing (own lab, own ephemeral directory, the checkout itself).
+test-rollout-and-kernel: setup kernel-package fault-kernel
+	@echo "test-rollout-and-kernel: the rollout and kernel_package scenarios side by side; each prints its output when it ends"
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-rollout test-kernel
+
+TEST_TARGETS += test-rollout-and-kernel

@@ -11,6 +11,5 @@ molecule-kernel-package: setup kernel-package
 
 test-kernel: molecule-kernel-package
 
-# Part of `make test`: two lab machines, a real repository, an install and a reboot (about 17 min
-# here on a warm cache; a cold one builds the test kernel first, about 15 min more).
-TEST_TARGETS += test-kernel
+# Part of `make test`, beside the rollout scenario (mk/deploy.mk): two lab machines, a real
+# repository, an install and a reboot (a cold cache builds the test kernel first, about 15 min).
