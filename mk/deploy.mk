@@ -7,7 +7,7 @@ export HYPERION_REPORT_DIR ?= $(CURDIR)/reports
 # The report callback must be on for the playbooks' reports (ansible.cfg may enable it as well).
 HYPERION_PLAYBOOK_ENV := ANSIBLE_CALLBACKS_ENABLED=hyperion.kernel.hyperion_report
 
-.PHONY: deploy check rollback fault-kernel test-rollout test-rollout-unit test-rollout-and-kernel
+.PHONY: deploy check rollback fault-kernel test-rollout test-rollout-unit
 
 deploy: setup kernel-package
 	@if $(LAB_CLI) status --lab demo 2>/dev/null | grep -q ' running '; then \
@@ -32,17 +32,11 @@ fault-kernel: kernel-package
 test-rollout-unit: setup
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit/plugins/module_utils/test_fleet_report.py
 
-# Three lab machines: a kernel that cannot boot stops at the canary, then the good kernel rolls out.
+# Three lab machines: a kernel that cannot boot stops at the canary, then the good kernel rolls out,
+# then a re-run changes nothing. Not part of `make test` yet: beside kernel_package it took 47 min
+# (create 8, the three deploy.yml runs 15, 23 and about 10), and with the rest of make test that
+# comes to about 88 min, at the edge of CI's 90 (issue 6).
 test-rollout: setup kernel-package fault-kernel
 	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s rollout
 
-# Part of `make test`: the rollout scenario beside the kernel_package one (mk/kernel.mk). While a
-# canary works alone the rollout keeps one of the two cores busy, and kernel_package (one busy
-# machine, its repository host mostly idle) fills the other. Each scenario's output comes whole
-# when it ends; the scenarios share nothing (own lab, own ephemeral directory, the checkout itself).
-test-rollout-and-kernel: setup kernel-package fault-kernel
-	@echo "test-rollout-and-kernel: the rollout and kernel_package scenarios side by side; each prints its output when it ends"
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-rollout test-kernel
-
-TEST_TARGETS += test-rollout-and-kernel

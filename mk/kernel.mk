@@ -11,5 +11,6 @@ molecule-kernel-package: setup kernel-package
 
 test-kernel: molecule-kernel-package
 
-# Part of `make test`, beside the rollout scenario (mk/deploy.mk): two lab machines, a real
-# repository, an install and a reboot (a cold cache builds the test kernel first, about 15 min).
+# Part of `make test`: two lab machines, a real repository, an install and a reboot (a cold cache
+# builds the test kernel first, about 15 min).
+TEST_TARGETS += test-kernel
