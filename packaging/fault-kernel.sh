@@ -8,8 +8,9 @@
 # object paths in every command line, so a copy elsewhere would rebuild everything: the copy is
 # mounted over the good build's directory in a private mount namespace (root; nobody else sees
 # it) and built there. Cached under
-# $HYPERION_CACHE/fault-kernel/<key>, the key a hash of the good build's key and this script.
-# Prints the path of the linux-image .deb on its last line.
+# $HYPERION_CACHE/fault-kernel/<key>, the key a hash of the good build's key and this script, with
+# a result.json in the build role's format, so lookup('hyperion.kernel.test_kernel', package_dir=DIR)
+# reads it as it reads the good build. Prints that directory on its last line.
 set -euo pipefail
 
 cache=${HYPERION_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hyperion-kernel}
@@ -25,11 +26,10 @@ fault_localversion="${localversion}-noroot"
 
 key=$( { cat "$good/result.json"; cat "$0"; } | sha256sum | cut -c1-16)
 out="$cache/fault-kernel/$key"
-find_deb() { find "$out" -maxdepth 1 -name "linux-image-*-noroot_*.deb" | head -n 1; }
 
-if [ -f "$out/done" ]; then
+if [ -f "$out/result.json" ]; then
     echo "fault-kernel: cached build $out ($good_release without its root file system driver)" >&2
-    find_deb
+    echo "$out"
     exit 0
 fi
 
@@ -87,6 +87,10 @@ mv "$work"/linux-image-*.deb "$out/"
 cp "$work/obj/.config" "$out/config-$release"
 mv "$work/build.log" "$out/"
 rm -rf "$work"
-printf '{"release": "%s", "from": "%s", "seconds": %d}\n' "$release" "$good_release" $((SECONDS - start)) > "$out/done"
+image=$(cd "$out" && ls linux-image-*-noroot_*.deb)
+[ "$(wc -l <<< "$image")" = 1 ] || die "expected one linux-image package, found: $image"
+# Written last: its presence marks the cache entry complete.
+printf '{"kernel_release": "%s", "key": "%s", "source": "%s without CONFIG_EXT4_FS", "packages": ["%s"], "seconds": %d}\n' \
+    "$release" "$key" "$good_release" "$image" $((SECONDS - start)) > "$out/result.json"
 echo "fault-kernel: built $release in $((SECONDS - start)) s" >&2
-find_deb
+echo "$out"

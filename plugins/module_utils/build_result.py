@@ -37,12 +37,21 @@ def package_dir(environ):
     return os.path.join(cache_dir(environ), 'kernel-package', 'latest')
 
 
+# A playbook templates the lookup once per host and task: the image (15 MB) is hashed once per
+# process and file version.
+_SHA256_SEEN = {}
+
+
 def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
+    stat = os.stat(path)
+    version = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
+    if version not in _SHA256_SEEN:
+        digest = hashlib.sha256()
+        with open(path, 'rb') as handle:
+            for block in iter(lambda: handle.read(1 << 20), b''):
+                digest.update(block)
+        _SHA256_SEEN[version] = digest.hexdigest()
+    return _SHA256_SEEN[version]
 
 
 def read_build_result(directory):

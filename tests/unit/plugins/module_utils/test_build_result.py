@@ -31,6 +31,16 @@ def test_packages_are_found_next_to_the_record_not_at_the_recorded_paths(tmp_pat
     assert build['image_sha256'] == hashlib.sha256(content).hexdigest()
 
 
+def test_a_rebuilt_image_is_hashed_again(tmp_path):
+    make_test_kernel_build(str(tmp_path))
+    first = read_build_result(str(tmp_path))
+    assert read_build_result(str(tmp_path))['image_sha256'] == first['image_sha256']
+    # A new build of the same name: other content and size, so another file version.
+    with open(first['image'], 'wb') as handle:
+        handle.write(b'rebuilt image')
+    assert read_build_result(str(tmp_path))['image_sha256'] == hashlib.sha256(b'rebuilt image').hexdigest()
+
+
 def test_no_build_says_how_to_make_one(tmp_path):
     with pytest.raises(SourceError, match=r'no test kernel build in .*make kernel-package'):
         read_build_result(str(tmp_path / 'absent'))
