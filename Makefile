@@ -19,11 +19,18 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 HYPERION_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hyperion-kernel
 export HYPERION_LAB_CACHE ?= $(HYPERION_CACHE)/lab
 
-.PHONY: help setup venv link test unit lint sanity changelog-lint clean docs
+.PHONY: help setup venv link test test-lanes test-lane-1 test-lane-2 unit lint sanity changelog-lint clean docs
 
-# Parts of `make test`. Fragments included below (lab/lab.mk, ...) append their own
-# test targets to TEST_TARGETS once those targets are green.
+# Parts of `make test`. Fragments included below (lab/lab.mk, ...) append their own targets:
+# - TEST_TARGETS run one after the other: the static checks and the short lab tests;
+# - TEST_PREPARE builds (or finds in the cache) what the long scenarios share, before they start;
+# - TEST_LANE_1 and TEST_LANE_2 are the long VM scenarios, two lanes side by side, each in order.
+#   A qemu TCG guest keeps one core busy, and the rollout scenario mostly has a single machine at
+#   work (the canary), so one lane alone leaves the second core idle.
 TEST_TARGETS := unit lint sanity changelog-lint
+TEST_PREPARE :=
+TEST_LANE_1 :=
+TEST_LANE_2 :=
 
 # Make fragments owned by subsystems (the VM lab, the kernel package pipeline).
 # Included before the `test` rule: prerequisites are expanded when a rule is read.
@@ -34,7 +41,8 @@ TEST_TARGETS := unit lint sanity changelog-lint
 
 help:
 	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"
-	@echo "make test    unit tests, ansible-lint (production), ansible-test sanity, changelog lint"
+	@echo "make test    unit tests, ansible-lint (production), ansible-test sanity, changelog lint, then the lab"
+	@echo "             and the molecule scenarios (kernel_package, host_config, rollout; two side by side)"
 	@echo "make unit | lint | sanity | changelog-lint    one part of 'make test'"
 	@echo "make docs    regenerate docs/seed-mapping.md from the profile"
 	@echo "make clean   remove .venv and .build"
@@ -56,6 +64,18 @@ link: $(COLLECTION_LINK)
 setup: venv link
 
 test: $(TEST_TARGETS)
+	$(MAKE) --no-print-directory $(sort $(TEST_PREPARE))
+	$(MAKE) --no-print-directory test-lanes
+
+# Both lanes run to their end even when the other fails; each line of a lane's output carries its
+# name, and a lane stops at its first failing target.
+test-lanes:
+	$(MAKE) --no-print-directory -j2 test-lane-1 test-lane-2
+
+test-lane-1 test-lane-2: test-lane-%:
+	for target in $(TEST_LANE_$*); do \
+	  $(MAKE) --no-print-directory "$$target" 2>&1 | sed -u "s/^/[lane $*: $$target] /" || exit 1; \
+	done
 
 unit: setup
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit

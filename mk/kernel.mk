@@ -5,12 +5,15 @@ KERNEL_PACKAGE_DIR ?= $(KERNEL_PACKAGE_CACHE)/latest
 
 .PHONY: test-kernel molecule-kernel-package
 
-molecule-kernel-package: setup kernel-package
+# The scenario alone: make test builds the test kernel first (TEST_PREPARE), then runs this in a lane.
+molecule-kernel-package: setup
 	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s kernel_package
 
-test-kernel: molecule-kernel-package
+test-kernel: setup kernel-package
+	$(MAKE) --no-print-directory molecule-kernel-package
 
 # Part of `make test`: two lab machines, a real repository, an install and a reboot (a cold cache
 # builds the test kernel first, about 15 min).
-TEST_TARGETS += test-kernel
+TEST_PREPARE += kernel-package
+TEST_LANE_2 += molecule-kernel-package

@@ -138,7 +138,9 @@ class _Gatherer(object):
             if mem_total and device.get('disksize') is not None:
                 device['disksize_ratio'] = round(device['disksize'] / (mem_total * 1024.0), 3)
         active = any(os.path.basename(s['filename']).startswith('zram') for s in swaps)
-        return {'devices': devices, 'swaps': swaps, 'zram_swap_active': active, 'mem_total_kib': mem_total}
+        # MemAvailable lets the zram role judge whether a swap in use can be rebuilt live.
+        return {'devices': devices, 'swaps': swaps, 'zram_swap_active': active, 'mem_total_kib': mem_total,
+                'mem_available_kib': meminfo.get('MemAvailable')}
 
     def meminfo(self):
         values = {}

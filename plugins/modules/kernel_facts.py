@@ -17,7 +17,7 @@ description:
     the same state M(hyperion.kernel.profile_check) compares with a profile.
   - "Subsets: C(kernel) (release), C(config) (where the kernel config was read, its version and, filtered,
     its options), C(cmdline) (C(/proc/cmdline) parsed with the kernel's own rules), C(sysctl), C(modparams),
-    C(zram) (devices, algorithms, recompression, C(mm_stat), C(/proc/swaps)), C(network) (C(tc -j qdisc show)
+    C(zram) (devices, algorithms, recompression, C(mm_stat), C(/proc/swaps), MemTotal and MemAvailable), C(network) (C(tc -j qdisc show)
     normalised, root qdisc per interface, default route interfaces), C(block) (I/O scheduler per device and
     device class), C(bore) (BORE sysctls of either patch generation), C(tracing) (ftrace tracers, dynamic
     debug control) and C(thp)."
@@ -106,7 +106,8 @@ ansible_facts:
         kernel: {"release": "6.12.57+deb13-amd64", "version": "6.12.57"}
         cmdline: {"raw": "BOOT_IMAGE=/vmlinuz root=/dev/vda1 kgdboc=ttyS0,115200", "params": {"kgdboc": "ttyS0,115200"}, "init_args": []}
         zram: {"devices": {"zram0": {"comp_algorithm": "zstd", "disksize": 536870912, "swap_priority": 100}},
-               "swaps": [], "zram_swap_active": true, "mem_total_kib": 1001234}
+               "swaps": [], "zram_swap_active": true, "mem_total_kib": 1001234,
+               "mem_available_kib": 612345}
         errors: []
 '''
 

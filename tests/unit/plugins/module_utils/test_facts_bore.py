@@ -44,7 +44,8 @@ def test_empty_root_gathers_without_raising(tmp_path):
     assert facts['kernel'] == {'release': None, 'version': None}
     assert facts['config']['options'] is None
     assert facts['cmdline']['params'] is None
-    assert facts['zram'] == {'devices': {}, 'swaps': [], 'zram_swap_active': False, 'mem_total_kib': None}
+    assert facts['zram'] == {'devices': {}, 'swaps': [], 'zram_swap_active': False, 'mem_total_kib': None,
+                             'mem_available_kib': None}
     assert facts['network']['root_qdiscs'] is None
     errors = '\n'.join(facts['errors'])
     assert 'no readable kernel config' in errors
@@ -63,3 +64,11 @@ def test_helpers():
     assert kernel_version('6.19.6-Hyperion-2.2.4') == '6.19.6'
     assert kernel_version('') is None
     assert os.path.basename(sysctl_path('vm.swappiness')) == 'swappiness'
+
+
+def test_zram_subset_reads_memory_of_captured_guest():
+    # The zram role sizes the device from MemTotal and judges a live rebuild by MemAvailable.
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fixtures', 'vm', 'trixie-6.12.117+deb13-amd64')
+    facts = gather_facts(root, None, subsets=['zram'])
+    assert facts['zram']['mem_total_kib'] == 988268
+    assert facts['zram']['mem_available_kib'] == 837640

@@ -74,4 +74,4 @@ def test_kernel_facts_on_this_machine(capsys):
     if facts['config']['options'] is not None:
         assert all(name.startswith('CONFIG_ZRAM') for name in facts['config']['options'])
         assert facts['config']['option_count'] >= len(facts['config']['options'])
-    assert set(facts['zram']) == {'devices', 'swaps', 'zram_swap_active', 'mem_total_kib'}
+    assert set(facts['zram']) == {'devices', 'swaps', 'zram_swap_active', 'mem_total_kib', 'mem_available_kib'}
