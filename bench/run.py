@@ -120,6 +120,8 @@ def main(argv=None):
                         help='ansible forks and testinfra workers (default 10, as ansible.cfg)')
     parser.add_argument('--timeout', type=int, default=int(os.environ.get('BENCH_TIMEOUT', 1800)),
                         help='seconds one variant may run before it is stopped (default 1800)')
+    parser.add_argument('--lab-timeout', type=int, default=int(os.environ.get('BENCH_LAB_TIMEOUT', 5400)),
+                        help='seconds one deploy.yml run on the demo lab may take (default 5400; a first run took 40 min)')
     parser.add_argument('--baseline-items', type=int, default=int(os.environ.get('BENCH_BASELINE_ITEMS', 0)),
                         help='run the baselines on this many items spread over the profile and scale their '
                              'figures to all items (default 0: every item)')

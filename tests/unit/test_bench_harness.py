@@ -16,6 +16,7 @@ __metaclass__ = type
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -184,3 +185,13 @@ def test_batches_from_a_real_json_callback_run():
     [(start, end, hosts)] = lab_bench.batches_from_callback(data)
     assert sorted(hosts) == ['sim01', 'sim02']
     assert 8.0 < end - start < 9.5  # 08:11:05.72 to 08:11:14.60 in the captured run
+
+
+def test_batches_keep_only_the_plays_asked_for():
+    # deploy.yml's preflight plays run every host at once; only its "Roll out to" plays are batches.
+    with gzip.open(os.path.join(FIXTURES, 'check-yml-2-hosts.json.gz'), 'rt') as handle:
+        data = lab_bench._json_document(handle.read())
+    assert lab_bench.batches_from_callback(data, lab_bench.ROLLOUT_PLAYS_RE) == []
+    names = [(play.get('play') or {}).get('name') for play in data['plays']]
+    assert len(lab_bench.batches_from_callback(data, re.compile('^%s$' % re.escape(names[0])))) == 1
+    assert lab_bench._json_document('no document') == {}
