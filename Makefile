@@ -25,8 +25,8 @@ export HYPERION_LAB_CACHE ?= $(HYPERION_CACHE)/lab
 # - TEST_TARGETS run one after the other: the static checks and the short lab tests;
 # - TEST_PREPARE builds (or finds in the cache) what the long scenarios share, before they start;
 # - TEST_LANE_1 and TEST_LANE_2 are the long VM scenarios, two lanes side by side, each in order.
-#   A qemu TCG guest keeps one core busy, and the rollout scenario mostly has a single machine at
-#   work (the canary), so one lane alone leaves the second core idle.
+#   A qemu TCG guest keeps one core busy, and a scenario's machines are often idle (one of two
+#   machines rebooting, molecule and Ansible on the controller), so one lane alone leaves a core idle.
 TEST_TARGETS := unit lint sanity changelog-lint
 TEST_PREPARE :=
 TEST_LANE_1 :=
@@ -42,7 +42,7 @@ TEST_LANE_2 :=
 help:
 	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"
 	@echo "make test    unit tests, ansible-lint (production), ansible-test sanity, changelog lint, then the lab"
-	@echo "             and the molecule scenarios (kernel_package, host_config, rollout; two side by side)"
+	@echo "             and the molecule scenarios host_config and kernel_package, side by side"
 	@echo "make unit | lint | sanity | changelog-lint    one part of 'make test'"
 	@echo "make docs    regenerate docs/seed-mapping.md from the profile"
 	@echo "make clean   remove .venv and .build"
@@ -67,14 +67,16 @@ test: $(TEST_TARGETS)
 	$(MAKE) --no-print-directory $(sort $(TEST_PREPARE))
 	$(MAKE) --no-print-directory test-lanes
 
-# Both lanes run to their end even when the other fails; each line of a lane's output carries its
-# name, and a lane stops at its first failing target.
+# Both lanes run to their end even when the other fails; each line of a lane's output carries the
+# time and the lane's target, and a lane stops at its first failing target.
 test-lanes:
 	$(MAKE) --no-print-directory -j2 test-lane-1 test-lane-2
 
 test-lane-1 test-lane-2: test-lane-%:
 	for target in $(TEST_LANE_$*); do \
-	  $(MAKE) --no-print-directory "$$target" 2>&1 | sed -u "s/^/[lane $*: $$target] /" || exit 1; \
+	  $(MAKE) --no-print-directory "$$target" 2>&1 \
+	    | while IFS= read -r line; do printf '%(%H:%M:%S)T [lane %s: %s] %s\n' -1 "$*" "$$target" "$$line"; done \
+	    || exit 1; \
 	done
 
 unit: setup

@@ -34,14 +34,12 @@ test-rollout-unit: setup
 
 # Three lab machines: a kernel that cannot boot stops at the canary, then the good kernel rolls out
 # (an SSH drop mid-batch), a re-run changes nothing, and two rollbacks (the second changes nothing).
+# Not part of `make test` yet (issue 6): alone it takes about 60 min on 2 cores, and as a third lane
+# beside host_config and kernel_package the warm CI run came to about 92 min, past CI's 90.
 test-rollout: setup kernel-package fault-kernel
 	$(MAKE) --no-print-directory molecule-rollout
 
-# The scenario alone: make test builds both kernels first (TEST_PREPARE), then runs this in a lane
-# beside host_config and kernel_package (about 50 min; the canary's runs keep a single guest busy).
+# The scenario alone, with both kernels already built (test-rollout builds or finds them first).
 molecule-rollout: setup
 	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s rollout
-
-TEST_PREPARE += fault-kernel
-TEST_LANE_1 += molecule-rollout
