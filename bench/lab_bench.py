@@ -31,6 +31,8 @@ import sys
 import threading
 import time
 
+from report import json_callback_document
+
 # Lines of a serial console that mark a reboot's start, and its end (the machine is back).
 SHUTDOWN_RE = re.compile(r'(reboot: Restarting system|systemd-shutdown|Stopping .*Session|Reached target .*Reboot'
                          r'|Rebooting\.|Will now restart|System is going down)', re.I)
@@ -151,10 +153,9 @@ def _ansible_env(repo):
 
 
 def _json_document(text):
-    """The json callback's document in a command's output ({} when there is none); other
-    callbacks (the report summary) may print after it."""
+    """The json callback's document in a command's output, {} when there is none."""
     try:
-        data, _end = json.JSONDecoder().raw_decode(text[text.index('{'):])
+        data = json_callback_document(text)
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}

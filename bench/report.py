@@ -5,6 +5,8 @@
 
 from __future__ import absolute_import, division, print_function
 
+import json
+
 __metaclass__ = type
 
 # check.yml's wall time as a share of each baseline's, at most (issue 7).
@@ -57,6 +59,13 @@ def _ratio_text(value):
     if not value:
         return None
     return '%.3f (1/%.0f)' % (value, 1 / value)
+
+
+def json_callback_document(text):
+    """The json callback's document in a command's output; other callbacks (check.yml's report
+    summary) may print after it. ValueError when there is none."""
+    data, _end = json.JSONDecoder().raw_decode(text[text.index('{'):])
+    return data
 
 
 def format_table(rows, headers):
