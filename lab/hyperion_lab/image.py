@@ -34,6 +34,8 @@ PACKAGES = (
     "iproute2",
     "kmod",
     "procps",
+    # initramfs-tools compresses with zstd when it is there (gzip otherwise, slower to boot).
+    "zstd",
 )
 DISK_SIZE_MIB = 8192
 PARTITION_OFFSET = 1048576

@@ -275,3 +275,77 @@ def test_tcg_threading_can_be_forced_but_not_to_nonsense(monkeypatch):
     monkeypatch.setenv("HYPERION_LAB_TCG_THREAD", "many")
     with pytest.raises(LabError, match="single or multi"):
         machines.tcg_thread(6, host_cpus=2)
+
+
+# Bytecode cache of the lab's guests (lab/guest/usr/lib/python3/dist-packages)
+
+GUEST_SITE = os.path.join(REPO, "lab", "guest", "usr", "lib", "python3", "dist-packages")
+
+ZIP_IMPORT_PROBE = """
+import json, sys, zipimport
+import hyperion_lab_bytecode_cache as cache
+cache.CACHE_DIR = sys.argv[1]
+cache.install()
+sys.path.insert(0, sys.argv[2])
+import probe
+print(json.dumps({"value": probe.answer(), "file": probe.__file__, "code_file": probe.answer.__code__.co_filename,
+                  "hooked": zipimport._compile_source is cache._cached_compile}))
+"""
+
+
+def _zip_with_probe(path):
+    import zipfile
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("probe.py", "def answer():\n    return 42\n")
+    return str(path)
+
+
+def _run_zip_probe(cache_dir, archive):
+    result = subprocess.run([sys.executable, "-c", ZIP_IMPORT_PROBE, str(cache_dir), archive], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=GUEST_SITE), check=True)
+    return json.loads(result.stdout)
+
+
+def test_bytecode_cache_serves_a_zip_import_from_another_archive(tmp_path):
+    """What Ansible does on every module call: the same module_utils, a new zip in a new place."""
+    cache_dir = tmp_path / "bytecode"
+    first = _run_zip_probe(cache_dir, _zip_with_probe(tmp_path / "call1.zip"))
+    entries = sorted(os.listdir(cache_dir))
+    assert first["hooked"] and first["value"] == 42 and len(entries) == 1
+    second = _run_zip_probe(cache_dir, _zip_with_probe(tmp_path / "call2.zip"))
+    # Served from the cache: no new entry, and the names are those of the second archive.
+    assert sorted(os.listdir(cache_dir)) == entries
+    assert second["value"] == 42
+    assert second["file"] == second["code_file"] == str(tmp_path / "call2.zip" / "probe.py")
+
+
+@pytest.fixture
+def bytecode_cache(tmp_path, monkeypatch):
+    """The guest module, imported here without install(): its cache in tmp_path/bytecode."""
+    monkeypatch.syspath_prepend(GUEST_SITE)
+    import hyperion_lab_bytecode_cache as cache
+    monkeypatch.setattr(cache, "CACHE_DIR", str(tmp_path / "bytecode"))
+    return cache
+
+
+def test_bytecode_cache_compiles_changed_source_anew(bytecode_cache):
+    cache = bytecode_cache
+    calls = []
+
+    def compile_source(pathname, source):
+        calls.append(pathname)
+        return compile(source, pathname, "exec", dont_inherit=True)
+
+    cache._cached_compile("/a.zip/m.py", b"x = 1\n", _compile=compile_source)
+    cache._cached_compile("/b.zip/m.py", b"x = 1\n", _compile=compile_source)
+    cache._cached_compile("/c.zip/m.py", b"x = 2\n", _compile=compile_source)
+    assert calls == ["/a.zip/m.py", "/c.zip/m.py"]
+
+
+def test_bytecode_cache_without_a_writable_directory_still_compiles(bytecode_cache, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setattr(bytecode_cache, "CACHE_DIR", str(blocker / "bytecode"))
+    namespace = {}
+    exec(bytecode_cache._cached_compile("/a.zip/m.py", b"x = 3\n"), namespace)  # noqa: S102 - the code compiled above
+    assert namespace["x"] == 3

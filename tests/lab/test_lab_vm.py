@@ -60,6 +60,15 @@ def test_every_machine_answers_ansible(lab):
     assert result.stdout.count("SUCCESS") == len(NAMES)
 
 
+def test_module_calls_compile_ansible_once(lab):
+    """The guests keep the compiled code of Ansible's zipped module_utils (hyperion_lab_bytecode_cache)."""
+    del lab
+    result = ansible("vm1", "-m", "ansible.builtin.stat", "-a", "path=/etc/hostname")
+    assert result.returncode == 0, result.stdout + result.stderr
+    cached = on("vm1", "ls /var/cache/hyperion-lab/bytecode").stdout.split()
+    assert len(cached) > 20, cached
+
+
 def test_each_machine_knows_its_lab_name(lab):
     for name in lab["machines"]:
         assert on(name, "hostname").stdout.strip() == name
