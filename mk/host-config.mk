@@ -14,4 +14,4 @@ molecule-host-config: setup
 # Part of `make test`: converge, idempotence, the refusals and a reboot (side_effect), testinfra and
 # profile_check from outside; about 25 min here on a warm cache (the test kernel is shared with test-kernel).
 TEST_PREPARE += kernel-package
-TEST_LANE_2 += molecule-host-config
+TEST_LANE_1 += molecule-host-config

@@ -2,12 +2,12 @@
 
 Ansible runs every module from an AnsiballZ zip that lands in a new temporary directory each
 time, and Python never caches bytecode for zip imports, so each module call compiles
-ansible.module_utils (about 1.5 MB of source) anew. Under qemu TCG that compile is about half of
-a module call. This hook keeps the code objects in /var/cache/hyperion-lab/bytecode, keyed by a
-hash of the source, the module name and the interpreter's bytecode magic, and gives each reused
-code object the file name of the import at hand, so tracebacks and __file__ read as without the
-cache. Installed at interpreter start by hyperion-lab-bytecode-cache.pth; a cache that cannot be
-read or written means a normal compile.
+ansible.module_utils anew: under qemu TCG a third to a half of a module call. This hook keeps the
+code objects in /var/cache/hyperion-lab/bytecode, keyed by a hash of the source, the file's base
+name and the interpreter's bytecode magic, and gives each reused code object the file name of the
+import at hand, so tracebacks and __file__ read as without the cache. Installed at interpreter
+start by hyperion-lab-bytecode-cache.pth; a cache that cannot be read or written means a normal
+compile.
 """
 # Every python3 of the machine imports this: only what the interpreter has loaded anyway at the
 # top, the rest when a zip import compiles.
