@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import zipfile
 
 import pytest
 import yaml
@@ -294,7 +295,6 @@ print(json.dumps({"value": probe.answer(), "file": probe.__file__, "code_file": 
 
 
 def _zip_with_probe(path):
-    import zipfile
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("probe.py", "def answer():\n    return 42\n")
     return str(path)
@@ -329,16 +329,15 @@ def bytecode_cache(tmp_path, monkeypatch):
 
 
 def test_bytecode_cache_compiles_changed_source_anew(bytecode_cache):
-    cache = bytecode_cache
     calls = []
 
     def compile_source(pathname, source):
         calls.append(pathname)
         return compile(source, pathname, "exec", dont_inherit=True)
 
-    cache._cached_compile("/a.zip/m.py", b"x = 1\n", _compile=compile_source)
-    cache._cached_compile("/b.zip/m.py", b"x = 1\n", _compile=compile_source)
-    cache._cached_compile("/c.zip/m.py", b"x = 2\n", _compile=compile_source)
+    bytecode_cache._cached_compile("/a.zip/m.py", b"x = 1\n", _compile=compile_source)
+    bytecode_cache._cached_compile("/b.zip/m.py", b"x = 1\n", _compile=compile_source)
+    bytecode_cache._cached_compile("/c.zip/m.py", b"x = 2\n", _compile=compile_source)
     assert calls == ["/a.zip/m.py", "/c.zip/m.py"]
 
 

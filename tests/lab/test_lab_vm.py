@@ -60,7 +60,7 @@ def test_every_machine_answers_ansible(lab):
     assert result.stdout.count("SUCCESS") == len(NAMES)
 
 
-def test_module_calls_compile_ansible_once(lab):
+def test_module_calls_fill_the_bytecode_cache(lab):
     """The guests keep the compiled code of Ansible's zipped module_utils (hyperion_lab_bytecode_cache)."""
     del lab
     result = ansible("vm1", "-m", "ansible.builtin.stat", "-a", "path=/etc/hostname")
