@@ -42,7 +42,7 @@ TEST_LANE_2 :=
 help:
 	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"
 	@echo "make test    unit tests, ansible-lint (production), ansible-test sanity, changelog lint, then the lab"
-	@echo "             and the molecule scenarios host_config and kernel_package, side by side"
+	@echo "             and the molecule scenarios rollout and host_config, side by side"
 	@echo "make unit | lint | sanity | changelog-lint    one part of 'make test'"
 	@echo "make docs    regenerate docs/seed-mapping.md from the profile"
 	@echo "make clean   remove .venv and .build"

@@ -40,7 +40,7 @@ test-lab-vm: setup
 molecule-lab-smoke: setup
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s lab_smoke
 
-# molecule-lab-smoke stays a target of its own: the kernel_package scenario runs the same create,
+# molecule-lab-smoke stays a target of its own: the host_config scenario runs the same create,
 # converge, idempotence, reboot, verify and destroy steps on real roles in make test.
 test-lab: test-lab-unit test-lab-vm
 

@@ -32,11 +32,9 @@ fault-kernel: kernel-package
 test-rollout-unit: setup
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit/plugins/module_utils/test_fleet_report.py
 
-# Three lab machines: a kernel that cannot boot stops at the canary, then the good kernel rolls out
-# (an SSH drop mid-batch), a re-run changes nothing, and two rollbacks (the second changes nothing).
-# Not part of `make test` yet (issue 6): alone it takes about 60 min on 2 cores. As a third lane beside
-# host_config and kernel_package the warm CI run took 94 min (5646 s), past CI's 90; as lane 1 beside
-# host_config then kernel_package its first deploy.yml run alone ended 37 min after the lanes began.
+# The site's repository and three lab machines: the kernel role's refusals, a kernel that cannot boot
+# stops at the canary, then the good kernel rolls out from the repository (an SSH drop mid-batch), a
+# re-run changes nothing, and two rollbacks (the second changes nothing).
 test-rollout: setup kernel-package fault-kernel
 	$(MAKE) --no-print-directory molecule-rollout
 
@@ -44,3 +42,8 @@ test-rollout: setup kernel-package fault-kernel
 molecule-rollout: setup
 	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s rollout
+
+# Part of `make test`: the longest scenario, in a lane of its own (make test builds or finds both
+# kernels first). The kernel package pipeline (repo and kernel roles) is proved here too.
+TEST_PREPARE += kernel-package fault-kernel
+TEST_LANE_1 += molecule-rollout

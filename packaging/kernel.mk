@@ -1,5 +1,7 @@
 # The Hyperion test kernel package and the build role's tests (included by the top Makefile).
 KERNEL_PACKAGE_CACHE ?= $(HYPERION_CACHE)/kernel-package
+# The newest build; the scenarios read it through the hyperion.kernel.test_kernel lookup.
+KERNEL_PACKAGE_DIR ?= $(KERNEL_PACKAGE_CACHE)/latest
 
 .PHONY: kernel-package test-build
 

@@ -36,6 +36,10 @@ PACKAGES = (
     "procps",
     # initramfs-tools compresses with zstd when it is there (gzip otherwise, slower to boot).
     "zstd",
+    # The zram role's swap. The guests reach no Debian mirror, so the role finds it installed; the
+    # empty /etc/systemd/zram-generator.conf of lab/guest keeps its default device off until the role
+    # writes its own, as on a machine that never used zram.
+    "systemd-zram-generator",
 )
 DISK_SIZE_MIB = 8192
 PARTITION_OFFSET = 1048576

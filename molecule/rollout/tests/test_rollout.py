@@ -1,23 +1,84 @@
 """testinfra checks of the rollout scenario, from outside, on the fleet deploy.yml converged.
 
-The host configuration that deploy.yml applies (boot_params, zram, network, tuning) is checked here
-on the Hyperion test kernel; molecule/host_config checks the same roles on Debian's kernel.
+The fleet installed the test kernel from repo1's signed repository. The host configuration that
+deploy.yml applies (boot_params, zram, network, tuning) is checked here on the Hyperion test kernel,
+the canary with the lab's own plans; molecule/host_config checks the same roles on Debian's kernel.
 """
 import json
 import os
 import sys
+
+import pytest
+import yaml
 
 # The collection's own reader of the test kernel build, as converge.yml uses it through the
 # hyperion.kernel.test_kernel lookup (molecule and make put the collection on this path).
 sys.path[:0] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
 from ansible_collections.hyperion.kernel.plugins.module_utils.build_result import package_dir, read_build_result  # noqa: E402
 
+ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
 CANARY = "ro-canary"
+REPOSITORY = "repo1"
 RELEASE = read_build_result(package_dir(os.environ))["release"]
+UPLINK_NET = "10.0.2."
+PEER_NET = "10.77.0."
 
 
 def _name(host):
     return host.backend.get_hostname()
+
+
+@pytest.fixture(autouse=True)
+def _one_kind_of_machine(request, host):
+    """Checks of the repository run on repo1 only, the fleet's on the fleet; elsewhere they are skipped."""
+    on_repository = request.node.get_closest_marker("repository") is not None
+    if on_repository != (_name(host) == REPOSITORY):
+        pytest.skip("a check of %s" % ("repo1" if on_repository else "the fleet"))
+
+
+def _canary_only(host):
+    if _name(host) != CANARY:
+        pytest.skip("a check of the canary's lab plans")
+
+
+def _build_vars():
+    """The build playbook's variables: one source for what was built and what this check accepts."""
+    with open(os.path.join(ROOT, "playbooks", "build_test_kernel.yml")) as handle:
+        return yaml.safe_load(handle)[0]["vars"]
+
+
+def _device_with_address(host, prefix):
+    links = json.loads(host.check_output("ip -j -4 addr show"))
+    found = [link["ifname"] for link in links
+             if any(a["local"].startswith(prefix) for a in link.get("addr_info", []))]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def _qdiscs(host, device):
+    return json.loads(host.check_output("tc -j qdisc show dev %s" % device))
+
+
+def _tree(host, device):
+    """The qdisc tree as root kind and handle plus each child's parent and kind."""
+    qdiscs = _qdiscs(host, device)
+    root = [q for q in qdiscs if q.get("root")][0]
+    return root["kind"], root["handle"], sorted((q.get("parent"), q["kind"]) for q in qdiscs if not q.get("root"))
+
+
+@pytest.mark.repository
+def test_repo_serves_a_signed_index(host):
+    assert host.service("nginx").is_running
+    verify = host.run("GNUPGHOME=/var/lib/hyperion-kernel/gnupg gpg --batch --verify "
+                      "/srv/hyperion-kernel/apt/dists/hyperion/InRelease")
+    assert verify.rc == 0, verify.stderr
+
+
+def test_installed_from_the_signed_repository(host):
+    sources = host.file("/etc/apt/sources.list.d/hyperion-kernel.sources").content_string
+    assert "Signed-By: /etc/apt/keyrings/hyperion-kernel.asc" in sources
+    policy = host.check_output("apt-cache policy linux-image-%s" % RELEASE)
+    assert "http://10.77.0." in policy and "***" in policy
 
 
 def _grubenv(host):
@@ -82,3 +143,70 @@ def test_bbr_and_cake(host):
 def test_thp_madvise(host):
     assert "[madvise]" in host.file("/sys/kernel/mm/transparent_hugepage/enabled").content_string
     assert "[defer+madvise]" in host.file("/sys/kernel/mm/transparent_hugepage/defrag").content_string
+
+
+def test_profile_check_passes_every_supported_item(host):
+    _canary_only(host)
+    build = _build_vars()
+    overrides = dict((item, {"skip": reason}) for item, reason in build["build_accept_missing"].items())
+    # The test kernel's own release string, as the build gave it.
+    overrides["CONFIG_LOCALVERSION"] = build["build_localversion"]
+    result = host.ansible("hyperion.kernel.profile_check",
+                          json.dumps({"profile": "hyperion-2.2.4", "config_path": "/boot/config-%s" % RELEASE,
+                                      "overrides": overrides, "fail_on": "recommended", "strict": True}),
+                          check=False)
+    assert not result.get("failed"), result.get("msg")
+    assert result["compliant"] is True
+    counts = result["summary"]["counts"]
+    assert counts["fail"] == 0 and counts["unknown"] == 0, result["summary"]
+    assert counts["pass"] > 50, counts
+    skipped = set(item["id"] for item in result["items"] if item["status"] == "not_applicable")
+    assert set(build["build_accept_missing"]) <= skipped
+
+
+def test_canary_extra_kernel_parameters(host):
+    _canary_only(host)
+    words = host.file("/proc/cmdline").content_string.split()
+    assert "nmi_watchdog=0" in words and "zswap.max_pool_percent=10" in words
+
+
+def test_canary_uplink_runs_cake_at_its_planned_rate(host):
+    _canary_only(host)
+    uplink = _device_with_address(host, UPLINK_NET)
+    root = [q for q in _qdiscs(host, uplink) if q.get("root")][0]
+    assert root["kind"] == "cake"
+    assert root["options"]["bandwidth"] == 12500000  # 100Mbit in bytes per second
+    assert root["options"]["diffserv"] == "diffserv4"
+    assert host.service("hyperion-qdisc@%s.service" % uplink).is_enabled
+
+
+def test_canary_peer_link_runs_taprio_with_etf(host):
+    _canary_only(host)
+    peer = _device_with_address(host, PEER_NET)
+    kind, handle, children = _tree(host, peer)
+    assert (kind, handle) == ("taprio", "100:")
+    # The plan's etf on the first queue; the kernel gives each other queue its default child (pfifo).
+    assert [child for parent, child in children if parent == "100:1"] == ["etf"]
+
+
+def test_canary_plan_survives_a_link_flap_and_returns_when_lost(host):
+    _canary_only(host)
+    peer = _device_with_address(host, PEER_NET)
+    planned = _tree(host, peer)
+    host.check_output("ip link set dev %s down && ip link set dev %s up" % (peer, peer))
+    assert _tree(host, peer) == planned
+    # Deleting the root gives the link the kernel's default tree back (on a multi-queue link
+    # that is an mq root again, with default_qdisc on every queue), not the plan.
+    host.check_output("tc qdisc del dev %s root" % peer)
+    assert _tree(host, peer) != planned
+    host.check_output("systemctl restart hyperion-qdisc@%s.service" % peer)
+    assert _tree(host, peer) == planned
+
+
+def test_idle_pages_are_recompressed_on_demand(host):
+    _canary_only(host)
+    # One run by hand: marks and recompresses idle pages, never fails.
+    run = host.run("systemctl start hyperion-zram-recompress.service")
+    assert run.rc == 0, run.stderr
+    journal = host.check_output("journalctl -b -u hyperion-zram-recompress.service --no-pager -o cat")
+    assert "zram0: recompressed idle pages" in journal
