@@ -3,27 +3,17 @@
 hc-stock runs Debian's kernel with the gaming cafe policy; the rollout scenario checks the same roles
 on the Hyperion test kernel."""
 import json
+import os
+import sys
 
 import pytest
 
+# Helpers shared with the other lab scenario's tests (molecule/shared/lab_checks.py).
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd()), "molecule", "shared"))
+from lab_checks import check_plan_survives_a_link_flap_and_returns_when_lost, device_with_address, qdisc_root, qdiscs  # noqa: E402
+
 UPLINK_NET = "10.0.2."
 PEER_NET = "10.77.0."
-
-
-def _device_with_address(host, prefix):
-    links = json.loads(host.check_output("ip -j -4 addr show"))
-    found = [link["ifname"] for link in links
-             if any(a["local"].startswith(prefix) for a in link.get("addr_info", []))]
-    assert len(found) == 1, found
-    return found[0]
-
-
-def _qdiscs(host, device):
-    return json.loads(host.check_output("tc -j qdisc show dev %s" % device))
-
-
-def _root(qdiscs):
-    return [q for q in qdiscs if q.get("root")][0]
 
 
 def test_the_machine_rebooted(host):
@@ -76,40 +66,24 @@ def test_congestion_control_and_default_qdisc(host):
 
 
 def test_uplink_runs_cake(host):
-    uplink = _device_with_address(host, UPLINK_NET)
-    root = _root(_qdiscs(host, uplink))
+    uplink = device_with_address(host, UPLINK_NET)
+    root = qdisc_root(qdiscs(host, uplink))
     assert root["kind"] == "cake"
     assert root["options"]["bandwidth"] == 6250000  # 50Mbit in bytes per second
     assert host.service("hyperion-qdisc@%s.service" % uplink).is_enabled
 
 
 def test_peer_link_plan(host):
-    peer = _device_with_address(host, PEER_NET)
-    qdiscs = _qdiscs(host, peer)
-    root = _root(qdiscs)
+    peer = device_with_address(host, PEER_NET)
+    peer_qdiscs = qdiscs(host, peer)
+    root = qdisc_root(peer_qdiscs)
     assert root["kind"] == "mq" and root["handle"] == "1:"
-    children = dict((q.get("parent"), q["kind"]) for q in qdiscs if not q.get("root"))
+    children = dict((q.get("parent"), q["kind"]) for q in peer_qdiscs if not q.get("root"))
     assert children["1:1"] == "fq_codel" and children["1:2"] == "cake"
 
 
-def _tree(host, device):
-    """The qdisc tree as root kind and handle plus each child's parent and kind."""
-    qdiscs = _qdiscs(host, device)
-    root = _root(qdiscs)
-    return root["kind"], root["handle"], sorted((q.get("parent"), q["kind"]) for q in qdiscs if not q.get("root"))
-
-
 def test_plan_survives_a_link_flap_and_returns_when_lost(host):
-    peer = _device_with_address(host, PEER_NET)
-    planned = _tree(host, peer)
-    host.check_output("ip link set dev %s down && ip link set dev %s up" % (peer, peer))
-    assert _tree(host, peer) == planned
-    # Deleting the root gives the link the kernel's default tree back (on a multi-queue link
-    # that is an mq root again, with default_qdisc on every queue), not the plan.
-    host.check_output("tc qdisc del dev %s root" % peer)
-    assert _tree(host, peer) != planned
-    host.check_output("systemctl restart hyperion-qdisc@%s.service" % peer)
-    assert _tree(host, peer) == planned
+    check_plan_survives_a_link_flap_and_returns_when_lost(host, device_with_address(host, PEER_NET))
 
 
 def test_thp(host):

@@ -15,6 +15,9 @@ import yaml
 # hyperion.kernel.test_kernel lookup (molecule and make put the collection on this path).
 sys.path[:0] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
 from ansible_collections.hyperion.kernel.plugins.module_utils.build_result import package_dir, read_build_result  # noqa: E402
+# Helpers shared with the other lab scenario's tests (molecule/shared/lab_checks.py).
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd()), "molecule", "shared"))
+from lab_checks import check_plan_survives_a_link_flap_and_returns_when_lost, device_with_address, qdisc_root, qdisc_tree, qdiscs  # noqa: E402
 
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
 CANARY = "ro-canary"
@@ -47,26 +50,6 @@ def _build_vars():
         return yaml.safe_load(handle)[0]["vars"]
 
 
-def _device_with_address(host, prefix):
-    links = json.loads(host.check_output("ip -j -4 addr show"))
-    found = [link["ifname"] for link in links
-             if any(a["local"].startswith(prefix) for a in link.get("addr_info", []))]
-    assert len(found) == 1, found
-    return found[0]
-
-
-def _qdiscs(host, device):
-    return json.loads(host.check_output("tc -j qdisc show dev %s" % device))
-
-
-def _tree(host, device):
-    """The qdisc tree as root kind and handle plus each child's parent and kind."""
-    qdiscs = _qdiscs(host, device)
-    root = [q for q in qdiscs if q.get("root")][0]
-    return root["kind"], root["handle"], sorted((q.get("parent"), q["kind"]) for q in qdiscs if not q.get("root"))
-
-
-@pytest.mark.repository
 def test_repo_serves_a_signed_index(host):
     assert host.service("nginx").is_running
     verify = host.run("GNUPGHOME=/var/lib/hyperion-kernel/gnupg gpg --batch --verify "
@@ -172,8 +155,8 @@ def test_canary_extra_kernel_parameters(host):
 
 def test_canary_uplink_runs_cake_at_its_planned_rate(host):
     _canary_only(host)
-    uplink = _device_with_address(host, UPLINK_NET)
-    root = [q for q in _qdiscs(host, uplink) if q.get("root")][0]
+    uplink = device_with_address(host, UPLINK_NET)
+    root = qdisc_root(qdiscs(host, uplink))
     assert root["kind"] == "cake"
     assert root["options"]["bandwidth"] == 12500000  # 100Mbit in bytes per second
     assert root["options"]["diffserv"] == "diffserv4"
@@ -182,8 +165,8 @@ def test_canary_uplink_runs_cake_at_its_planned_rate(host):
 
 def test_canary_peer_link_runs_taprio_with_etf(host):
     _canary_only(host)
-    peer = _device_with_address(host, PEER_NET)
-    kind, handle, children = _tree(host, peer)
+    peer = device_with_address(host, PEER_NET)
+    kind, handle, children = qdisc_tree(host, peer)
     assert (kind, handle) == ("taprio", "100:")
     # The plan's etf on the first queue; the kernel gives each other queue its default child (pfifo).
     assert [child for parent, child in children if parent == "100:1"] == ["etf"]
@@ -191,16 +174,7 @@ def test_canary_peer_link_runs_taprio_with_etf(host):
 
 def test_canary_plan_survives_a_link_flap_and_returns_when_lost(host):
     _canary_only(host)
-    peer = _device_with_address(host, PEER_NET)
-    planned = _tree(host, peer)
-    host.check_output("ip link set dev %s down && ip link set dev %s up" % (peer, peer))
-    assert _tree(host, peer) == planned
-    # Deleting the root gives the link the kernel's default tree back (on a multi-queue link
-    # that is an mq root again, with default_qdisc on every queue), not the plan.
-    host.check_output("tc qdisc del dev %s root" % peer)
-    assert _tree(host, peer) != planned
-    host.check_output("systemctl restart hyperion-qdisc@%s.service" % peer)
-    assert _tree(host, peer) == planned
+    check_plan_survives_a_link_flap_and_returns_when_lost(host, device_with_address(host, PEER_NET))
 
 
 def test_idle_pages_are_recompressed_on_demand(host):
