@@ -50,6 +50,7 @@ def _build_vars():
         return yaml.safe_load(handle)[0]["vars"]
 
 
+@pytest.mark.repository
 def test_repo_serves_a_signed_index(host):
     assert host.service("nginx").is_running
     verify = host.run("GNUPGHOME=/var/lib/hyperion-kernel/gnupg gpg --batch --verify "
