@@ -133,6 +133,31 @@ def batches_from_callback(data, play_pattern=None):
     return batches
 
 
+ROLE_PATH_RE = re.compile(r'/roles/([^/]+)/')
+
+
+def time_by_role(data, top=10):
+    """Where a run's wall time went: task durations summed per role (a task outside any role counts
+    for its playbook), and the slowest tasks. A task's duration spans all hosts of its batch."""
+    by_role = {}
+    tasks = []
+    for play in data.get('plays', []):
+        for task in play.get('tasks', []):
+            meta = task.get('task') or {}
+            duration = meta.get('duration') or {}
+            if not duration.get('start') or not duration.get('end'):
+                continue
+            seconds = _iso_seconds(duration['end']) - _iso_seconds(duration['start'])
+            path = meta.get('path') or ''
+            match = ROLE_PATH_RE.search(path)
+            owner = match.group(1) if match else os.path.basename(path.split(':')[0]) or 'unknown'
+            by_role[owner] = by_role.get(owner, 0.0) + seconds
+            tasks.append((seconds, owner, meta.get('name') or ''))
+    tasks.sort(key=lambda entry: -entry[0])
+    return {'by_role_s': dict((owner, round(seconds, 1)) for owner, seconds in sorted(by_role.items(), key=lambda kv: -kv[1])),
+            'slowest_tasks': [{'s': round(seconds, 1), 'role': owner, 'task': name} for seconds, owner, name in tasks[:top]]}
+
+
 def _iso_seconds(text):
     from datetime import datetime
     return datetime.strptime(text.rstrip('Z')[:26], '%Y-%m-%dT%H:%M:%S.%f').timestamp()
@@ -230,7 +255,7 @@ def run(parts, args, repo, out_dir, log=print):
         first, first_data = _playbook(repo, inventory, deploy, os.path.join(out_dir, 'deploy-1.json'), args.lab_timeout)
         middle = _guest_facts(repo, inventory, os.path.join(out_dir, 'facts-1.json'))
         probe = _guest_facts(repo, inventory, os.path.join(out_dir, 'facts-1b.json'))
-        second, _data = _playbook(repo, inventory, deploy, os.path.join(out_dir, 'deploy-2.json'), args.lab_timeout)
+        second, second_data = _playbook(repo, inventory, deploy, os.path.join(out_dir, 'deploy-2.json'), args.lab_timeout)
         after = _guest_facts(repo, inventory, os.path.join(out_dir, 'facts-2.json'))
         facts_only, _data = _playbook(repo, inventory, bare, os.path.join(out_dir, 'facts-only.json'), args.timeout)
         for follower in followers.values():
@@ -246,6 +271,8 @@ def run(parts, args, repo, out_dir, log=print):
                            'goal': '<= 1.5', 'met': ratio is not None and ratio <= 1.5},
                 'changed': {'value': second['changed'], 'goal': '0', 'met': second['changed'] == 0},
                 'reboots': {'value': reboots, 'goal': '0', 'met': reboots == 0},
+                'rerun_time': time_by_role(second_data),
+                'first_run_time': time_by_role(first_data),
             }
         if 'rollout' in parts:
             batches = []

@@ -123,3 +123,11 @@ def pair_table(section, title, keys):
     if not rows:
         return '%s: %s' % (title, section.get('status', 'not run'))
     return '\n'.join([title, format_table(rows, ['figure', 'value', 'baseline', 'ratio', 'goal', 'met'])])
+
+
+def time_table(breakdown, title):
+    """A run's time per role and its slowest tasks (lab_bench.time_by_role)."""
+    rows = [[owner, seconds] for owner, seconds in breakdown.get('by_role_s', {}).items()]
+    slowest = [[entry['s'], entry['role'], entry['task']] for entry in breakdown.get('slowest_tasks', [])]
+    return '\n'.join([title, format_table(rows, ['role or playbook', 'task time s']), '',
+                      format_table(slowest, ['s', 'role', 'slowest tasks'])])

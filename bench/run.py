@@ -75,6 +75,9 @@ def print_results(results):
     for part, title, keys in LAB_TABLES:
         if part in results:
             sections.append(report.pair_table(results[part], title, keys))
+    rerun_time = results.get('converge', {}).get('rerun_time')
+    if rerun_time:
+        sections.append(report.time_table(rerun_time, 'Converged re-run: where the time went'))
     print('\n\n'.join(sections))
 
 

@@ -195,3 +195,15 @@ def test_batches_keep_only_the_plays_asked_for():
     names = [(play.get('play') or {}).get('name') for play in data['plays']]
     assert len(lab_bench.batches_from_callback(data, re.compile('^%s$' % re.escape(names[0])))) == 1
     assert lab_bench._json_document('no document') == {}
+
+
+def test_time_by_role_on_a_real_json_callback_run():
+    # check.yml runs no role: its two tasks count for the playbook, the module call first.
+    with gzip.open(os.path.join(FIXTURES, 'check-yml-2-hosts.json.gz'), 'rt') as handle:
+        data = lab_bench._json_document(handle.read())
+    breakdown = lab_bench.time_by_role(data, top=1)
+    assert list(breakdown['by_role_s']) == ['check.yml']
+    assert 8.0 < breakdown['by_role_s']['check.yml'] < 9.5
+    [slowest] = breakdown['slowest_tasks']
+    assert slowest['task'].startswith('Compare the running kernel') and slowest['s'] > 8.0
+    assert 'task time s' in report.time_table(breakdown, 'title')
