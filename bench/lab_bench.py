@@ -7,8 +7,8 @@ Runs deploy.yml against the demo lab (inventories/demo, lab machines lab1 cafe1 
 
 - distribution: bytes each guest received on its user-mode link (the controller's side of
   every guest: SSH and anything fetched through the controller) during the first run and the
-  re-run, read from the guest's /proc/net/dev; the package should cross once (to the repo
-  host) and not at all on the re-run;
+  re-run, read from the guest's /proc/net/dev plus what a shutdown unit recorded before each
+  reboot (RX_RECORDER); the package should cross once per host and not at all on the re-run;
 - rollout: the first run's wall time per batch against the machines' own reboot time, taken
   from their serial consoles: each serial.log is followed while deploy.yml runs and every line
   gets the controller's clock; a reboot lasts from the first shutdown line to the login prompt;
@@ -201,21 +201,86 @@ def _playbook(repo, inventory, playbook, out_path, timeout):
             'failures': sum(s.get('failures', 0) + s.get('unreachable', 0) for s in stats.values())}, data
 
 
-def _guest_facts(repo, inventory, out_path):
-    """boot_id and user-mode link rx bytes of every lab machine (one raw command each)."""
-    cmd = ("cat /proc/sys/kernel/random/boot_id; dev=$(ip -o route show default | awk '{print $5; exit}');"
-           " awk -v d=\"$dev:\" '$1==d{print $2}' /proc/net/dev")
+# A reboot starts the link counters of /proc/net/dev at zero again, so every lab machine gets a
+# unit that, at each shutdown, appends "boot_id device rx_bytes" of every link to RX_RECORD
+# (it stops before network.target does). A machine's traffic since the start is then its
+# current counter plus the last record of every earlier boot. The lab's overlays go with `down`.
+RX_RECORD = '/var/lib/hyperion-bench/rx-at-shutdown'
+# One awk program reads /proc/net/dev ("  ens3: 123 ..." or "ens3:123456789 ..." once the
+# counter is wide): the first colon becomes a space, then device and rx_bytes are fields 1 and 2.
+RX_AWK = "NR > 2 { line = $0; sub(/:/, \" \", line); split(line, f, \" \"); print PREFIX, f[1], f[2] }"
+RX_RECORDER = '\n'.join([
+    'set -e',
+    'mkdir -p /var/lib/hyperion-bench /usr/local/lib/hyperion-bench',
+    "cat > /usr/local/lib/hyperion-bench/record-rx <<'RECORDER'",
+    '#!/bin/sh',
+    'awk -v PREFIX="$(cat /proc/sys/kernel/random/boot_id)" \'%s\' /proc/net/dev >> %s' % (RX_AWK, RX_RECORD),
+    'RECORDER',
+    'chmod 0755 /usr/local/lib/hyperion-bench/record-rx',
+    "cat > /etc/systemd/system/hyperion-bench-rx.service <<'UNIT'",
+    '[Unit]',
+    'Description=hyperion.kernel benchmark: record the link counters at shutdown',
+    'After=network.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    'ExecStart=/bin/true',
+    'ExecStop=/usr/local/lib/hyperion-bench/record-rx',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'UNIT',
+    'systemctl daemon-reload',
+    'systemctl enable --now hyperion-bench-rx.service',
+    'systemctl is-active hyperion-bench-rx.service',
+    ''])
+# boot_id, the default route's device, the current counters ("now DEV RX") and the records of earlier boots.
+RX_PROBE = ("cat /proc/sys/kernel/random/boot_id; ip -o route show default | awk '{print $5; exit}';"
+            " awk -v PREFIX=now '%s' /proc/net/dev; cat %s 2>/dev/null || true" % (RX_AWK, RX_RECORD))
+
+
+def rx_since_start(text):
+    """(boot_id, bytes) a machine's default link received since the recorder was installed, over
+    reboots: the current counter plus the last shutdown record of each earlier boot. From RX_PROBE's
+    output; ValueError when it has no counter for the default link."""
+    lines = [line.split() for line in text.replace('\r', '').split('\n') if line.strip()]
+    if len(lines) < 3:
+        raise ValueError('too short a probe output: %r' % text)
+    boot_id, device = lines[0][0], lines[1][0]
+    current = [int(f[2]) for f in lines[2:] if len(f) == 3 and f[0] == 'now' and f[1] == device]
+    if not current:
+        raise ValueError('no counter of %s in %r' % (device, text))
+    earlier = {}
+    for fields in lines[2:]:
+        if len(fields) == 3 and fields[0] not in ('now', boot_id) and fields[1] == device:
+            earlier[fields[0]] = int(fields[2])  # the last record of a boot is its shutdown's
+    return boot_id, current[0] + sum(earlier.values())
+
+
+def _ad_hoc_raw(repo, inventory, command, out_path, timeout=300):
+    """Each lab machine's result of one raw command (json callback), keyed by host."""
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), 'hyperion_fleet', '-i', inventory,
-                           '-m', 'ansible.builtin.raw', '-a', cmd], env=_ansible_env(repo),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300, check=False)
+                           '-m', 'ansible.builtin.raw', '-a', command], env=_ansible_env(repo),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout, check=False)
     with open(out_path, 'w') as handle:
         handle.write(proc.stdout)
+    return _json_document(proc.stdout).get('plays', [{}])[0].get('tasks', [{}])[0].get('hosts', {})
+
+
+def _install_rx_recorder(repo, inventory, out_path):
+    results = _ad_hoc_raw(repo, inventory, RX_RECORDER, out_path)
+    broken = sorted(host for host, result in results.items() if result.get('rc') != 0)
+    if not results or broken:
+        raise ValueError('the link counter recorder could not be installed on %s' % (', '.join(broken) or 'any host'))
+
+
+def _guest_facts(repo, inventory, out_path):
+    """boot_id and bytes received on the default link since the recorder was installed, per lab machine."""
     facts = {}
-    for host, result in (_json_document(proc.stdout).get('plays', [{}])[0]
-                         .get('tasks', [{}])[0].get('hosts', {}).items()):
-        lines = (result.get('stdout') or '').split()
-        if len(lines) >= 2:
-            facts[host] = {'boot_id': lines[0], 'rx_bytes': int(lines[1])}
+    for host, result in _ad_hoc_raw(repo, inventory, RX_PROBE, out_path).items():
+        boot_id, rx_bytes = rx_since_start(result.get('stdout') or '')
+        facts[host] = {'boot_id': boot_id, 'rx_bytes': rx_bytes}
     return facts
 
 
@@ -251,6 +316,7 @@ def run(parts, args, repo, out_dir, log=print):
         followers = dict((name, SerialFollower(record['serial_log'])) for name, record in machines.items())
         for follower in followers.values():
             follower.start()
+        _install_rx_recorder(repo, inventory, os.path.join(out_dir, 'rx-recorder.json'))
         before = _guest_facts(repo, inventory, os.path.join(out_dir, 'facts-0.json'))
         first, first_data = _playbook(repo, inventory, deploy, os.path.join(out_dir, 'deploy-1.json'), args.lab_timeout)
         middle = _guest_facts(repo, inventory, os.path.join(out_dir, 'facts-1.json'))

@@ -207,3 +207,37 @@ def test_time_by_role_on_a_real_json_callback_run():
     [slowest] = breakdown['slowest_tasks']
     assert slowest['task'].startswith('Compare the running kernel') and slowest['s'] > 8.0
     assert 'task time s' in report.time_table(breakdown, 'title')
+
+
+def test_link_traffic_adds_the_shutdown_record_of_the_boot_before():
+    # lab1 received 403107 bytes on ens2 before the reboot (recorded at shutdown) and 9716 since.
+    with open(os.path.join(FIXTURES, 'rx-probe-stdout.json')) as handle:
+        probes = json.load(handle)
+    boot_id, rx_bytes = lab_bench.rx_since_start(probes['lab1_after_reboot'])
+    assert boot_id == 'dac2b529-9e85-4793-824f-be24b778836b'
+    assert rx_bytes == 403107 + 9716
+    assert lab_bench.rx_since_start(probes['cafe1_no_reboot'])[1] == 21976
+    with pytest.raises(ValueError):
+        lab_bench.rx_since_start('6164074b\r\nens2\r\nnow lo 0\r\n')
+
+
+def test_link_probe_reads_this_machines_counters():
+    # The probe's awk program on this machine's /proc/net/dev (wide counters lose the space after the colon).
+    def rx_of(device):
+        with open('/proc/net/dev') as handle:
+            for line in handle.readlines()[2:]:
+                name, counters = line.split(':', 1)
+                if name.strip() == device:
+                    return int(counters.split()[0])
+        return None
+
+    output = subprocess.run(['sh', '-c', lab_bench.RX_PROBE], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    device = output.split('\n')[1].strip()
+    if not device:
+        pytest.skip('this machine has no default route')
+    before = rx_of(device)
+    boot_id, rx_bytes = lab_bench.rx_since_start(
+        subprocess.run(['sh', '-c', lab_bench.RX_PROBE], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout)
+    with open('/proc/sys/kernel/random/boot_id') as handle:
+        assert boot_id == handle.read().strip()
+    assert before <= rx_bytes <= rx_of(device)
