@@ -276,10 +276,14 @@ def _install_rx_recorder(repo, inventory, out_path):
 
 
 def _guest_facts(repo, inventory, out_path):
-    """boot_id and bytes received on the default link since the recorder was installed, per lab machine."""
+    """boot_id and bytes received on the default link since the recorder was installed, per lab
+    machine; a machine whose probe failed (unreachable) is left out, and with it its figures."""
     facts = {}
     for host, result in _ad_hoc_raw(repo, inventory, RX_PROBE, out_path).items():
-        boot_id, rx_bytes = rx_since_start(result.get('stdout') or '')
+        try:
+            boot_id, rx_bytes = rx_since_start(result.get('stdout') or '')
+        except ValueError:
+            continue
         facts[host] = {'boot_id': boot_id, 'rx_bytes': rx_bytes}
     return facts
 
