@@ -223,21 +223,18 @@ def test_link_traffic_adds_the_shutdown_record_of_the_boot_before():
 
 def test_link_probe_reads_this_machines_counters():
     # The probe's awk program on this machine's /proc/net/dev (wide counters lose the space after the colon).
-    def rx_of(device):
+    def rx_by_device():
         with open('/proc/net/dev') as handle:
-            for line in handle.readlines()[2:]:
-                name, counters = line.split(':', 1)
-                if name.strip() == device:
-                    return int(counters.split()[0])
-        return None
+            return dict((name.strip(), int(counters.split()[0]))
+                        for name, counters in (line.split(':', 1) for line in handle.readlines()[2:]))
 
+    before = rx_by_device()
     output = subprocess.run(['sh', '-c', lab_bench.RX_PROBE], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    after = rx_by_device()
     device = output.split('\n')[1].strip()
     if not device:
         pytest.skip('this machine has no default route')
-    before = rx_of(device)
-    boot_id, rx_bytes = lab_bench.rx_since_start(
-        subprocess.run(['sh', '-c', lab_bench.RX_PROBE], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout)
+    boot_id, rx_bytes = lab_bench.rx_since_start(output)
     with open('/proc/sys/kernel/random/boot_id') as handle:
         assert boot_id == handle.read().strip()
-    assert before <= rx_bytes <= rx_of(device)
+    assert before[device] <= rx_bytes <= after[device]
