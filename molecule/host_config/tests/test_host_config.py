@@ -10,7 +10,7 @@ import pytest
 
 # Helpers shared with the other lab scenario's tests (molecule/shared/lab_checks.py).
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd()), "molecule", "shared"))
-from lab_checks import check_plan_survives_a_link_flap_and_returns_when_lost, device_with_address, qdisc_root, qdiscs  # noqa: E402
+from lab_checks import check_plan_survives_a_link_flap_and_returns_when_lost, device_with_address, qdisc_root, qdisc_tree, qdiscs  # noqa: E402
 
 UPLINK_NET = "10.0.2."
 PEER_NET = "10.77.0."
@@ -74,11 +74,9 @@ def test_uplink_runs_cake(host):
 
 
 def test_peer_link_plan(host):
-    peer = device_with_address(host, PEER_NET)
-    peer_qdiscs = qdiscs(host, peer)
-    root = qdisc_root(peer_qdiscs)
-    assert root["kind"] == "mq" and root["handle"] == "1:"
-    children = dict((q.get("parent"), q["kind"]) for q in peer_qdiscs if not q.get("root"))
+    kind, handle, children = qdisc_tree(host, device_with_address(host, PEER_NET))
+    assert kind == "mq" and handle == "1:"
+    children = dict(children)
     assert children["1:1"] == "fq_codel" and children["1:2"] == "cake"
 
 
