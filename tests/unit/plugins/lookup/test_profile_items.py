@@ -86,3 +86,13 @@ def test_test_kernel_lookup_without_a_build_fails_with_the_way_out(tmp_path):
     code, result = _lookup("(lookup('hyperion.kernel.test_kernel', errors='ignore') or {}).release | default('none')",
                            HYPERION_CACHE=str(tmp_path), HYPERION_KERNEL_PACKAGE_DIR='')
     assert (code, json.loads(result['msg'])) == (0, 'none')
+
+
+def test_deploy_fingerprint_covers_the_inputs_and_the_installed_code():
+    from ansible_collections.hyperion.kernel.plugins.module_utils.convergence import fingerprint, tree_digest
+    code, result = _lookup("{'zram_size': '4G', 'kernel_source': 'file'} | hyperion.kernel.deploy_fingerprint")
+    assert code == 0, result
+    code_digest = tree_digest(REPO, ['playbooks', 'plugins', 'profiles', 'roles'])
+    assert json.loads(result['msg']) == fingerprint({'kernel_source': 'file', 'zram_size': '4G'}, code_digest)
+    code, result = _lookup("'text' | hyperion.kernel.deploy_fingerprint")
+    assert code == 2 and 'takes a mapping of variable names to values' in result['msg']

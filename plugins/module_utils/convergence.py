@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The record of a host's last full deploy pass, and the test that nothing moved since.
+
+deploy.yml's full pass runs about a hundred tasks per host, each finding its piece in place on a
+converged host. At its end the rollout writes a record: the fingerprint of everything that steered
+the pass (the role inputs and the collection's own code, computed on the controller), the kernel
+release it left as the default, the sha256 of every file the roles manage (by glob, so a new file
+counts too) and the qdisc plans it applied. A later run compares the host with that record; when
+nothing differs (and profile_check passes the running kernel), the host is converged and the pass
+can be skipped. Anything unreadable counts as a difference: the answer is then the full pass.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import glob
+import hashlib
+import json
+import os
+
+from .errors import HyperionError
+
+RECORD_SCHEMA = 1
+_FINGERPRINT_LENGTH = 64
+# Stored beside the figures, never compared: a full pass that finds the same state keeps the record.
+_VOLATILE_KEYS = ('recorded_at',)
+
+
+class ConvergenceError(HyperionError):
+    """Bad input to the convergence record (a relative glob, a malformed fingerprint)."""
+
+
+def validate_fingerprint(fingerprint):
+    text = fingerprint or ''
+    if len(text) != _FINGERPRINT_LENGTH or any(c not in '0123456789abcdef' for c in text):
+        raise ConvergenceError('fingerprint must be 64 lower-case hex digits (a sha256), got %r' % (fingerprint,))
+    return text
+
+
+def validate_watch(patterns):
+    """Absolute glob patterns, deduplicated in their order."""
+    seen = []
+    for pattern in patterns or []:
+        if not isinstance(pattern, str) or not pattern.startswith('/'):
+            raise ConvergenceError('watch pattern %r must be an absolute path or glob (/etc/sysctl.d/*.conf)'
+                                   % (pattern,))
+        if pattern not in seen:
+            seen.append(pattern)
+    return seen
+
+
+def file_digest(path):
+    """sha256 of a file's content in hex."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def snapshot(patterns, root='/'):
+    """{path: sha256} of the regular files the patterns match under root (paths as seen from root).
+
+    An unreadable file is recorded as ``unreadable``, so it differs from any content.
+    """
+    base = root.rstrip('/')
+    files = {}
+    for pattern in validate_watch(patterns):
+        for found in glob.glob(base + pattern):
+            if not os.path.isfile(found):
+                continue
+            path = found[len(base):] if base else found
+            try:
+                files[path] = file_digest(found)
+            except (IOError, OSError):
+                files[path] = 'unreadable'
+    return files
+
+
+def _canonical(value):
+    return json.dumps(value, sort_keys=True, separators=(',', ':'), default=str)
+
+
+def fingerprint(inputs, code_digest):
+    """One sha256 over the inputs (any JSON-able mapping) and the digest of the code that uses them."""
+    digest = hashlib.sha256()
+    digest.update(_canonical({'inputs': inputs, 'code': code_digest}).encode('utf-8'))
+    return digest.hexdigest()
+
+
+def tree_digest(root, subdirs, skip_dirs=('__pycache__',), skip_suffixes=('.pyc', '.pyo')):
+    """sha256 over the relative paths and contents of every file under root/subdir, in sorted order."""
+    digest = hashlib.sha256()
+    for subdir in subdirs:
+        top = os.path.join(root, subdir)
+        for current, dirs, names in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if d not in skip_dirs)
+            for name in sorted(names):
+                if name.endswith(skip_suffixes):
+                    continue
+                path = os.path.join(current, name)
+                digest.update(os.path.relpath(path, root).encode('utf-8') + b'\0')
+                digest.update(file_digest(path).encode('ascii') + b'\0')
+    return digest.hexdigest()
+
+
+def normalize_plans(plans):
+    """The qdisc plans as {device: {'state', 'qdiscs'}}; takes the network role's resolved plans
+    (``devices`` lists) or single ``device`` entries."""
+    result = {}
+    for plan in plans or []:
+        devices = plan.get('devices')
+        if devices is None:
+            devices = [plan['device']] if plan.get('device') else []
+        for device in devices:
+            if device in result:
+                raise ConvergenceError('qdisc plans name device %s twice' % device)
+            result[device] = {'state': plan.get('state') or 'present', 'qdiscs': list(plan.get('qdiscs') or [])}
+    return result
+
+
+def make_record(fingerprint_hex, release, watch, files, qdisc_plans, recorded_at):
+    if not release or not isinstance(release, str) or any(c.isspace() or c == '/' for c in release):
+        raise ConvergenceError('release must be a kernel release as uname -r prints it, got %r' % (release,))
+    return {
+        'schema': RECORD_SCHEMA,
+        'fingerprint': validate_fingerprint(fingerprint_hex),
+        'release': release,
+        'watch': validate_watch(watch),
+        'files': dict(files),
+        'qdisc_plans': normalize_plans(qdisc_plans) if isinstance(qdisc_plans, list) else dict(qdisc_plans or {}),
+        'recorded_at': recorded_at,
+    }
+
+
+def _stable_part(record):
+    return dict((key, value) for key, value in record.items() if key not in _VOLATILE_KEYS)
+
+
+def same_record(old, new):
+    """Whether two records say the same, the time of recording aside."""
+    if not isinstance(old, dict):
+        return False
+    return _canonical(_stable_part(old)) == _canonical(_stable_part(new))
+
+
+def read_record(path):
+    """(record or None, problem or None): a missing record is no problem, only no record."""
+    try:
+        with open(path) as handle:
+            text = handle.read()
+    except (IOError, OSError) as exc:
+        if getattr(exc, 'errno', None) == 2:
+            return None, None
+        return None, 'the record %s cannot be read: %s' % (path, exc)
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        return None, 'the record %s is not JSON: %s' % (path, exc)
+    if not isinstance(record, dict) or record.get('schema') != RECORD_SCHEMA:
+        return None, 'the record %s is not a schema %d record' % (path, RECORD_SCHEMA)
+    return record, None
+
+
+def record_text(record):
+    return json.dumps(record, indent=2, sort_keys=True) + '\n'
+
+
+def file_differences(recorded, now):
+    """Readable lines for files changed, added or removed since the record."""
+    lines = []
+    for path in sorted(set(recorded) | set(now)):
+        if path not in now:
+            lines.append('%s was removed' % path)
+        elif path not in recorded:
+            lines.append('%s is new' % path)
+        elif recorded[path] != now[path]:
+            lines.append('%s changed' % path)
+    return lines
+
+
+def compare(record, wanted_fingerprint, running_release, default_release, next_release, files_now):
+    """Why the host is not as the record says, as readable lines; empty when it is.
+
+    ``files_now`` is the snapshot of the record's own watch list, taken now; the qdisc plans are
+    compared by the caller, which can read the live trees.
+    """
+    reasons = []
+    if record.get('fingerprint') != wanted_fingerprint:
+        reasons.append('the inputs or the collection changed since the full pass of %s'
+                       % record.get('recorded_at', 'an unknown time'))
+    release = record.get('release')
+    if running_release != release:
+        reasons.append('runs %s, the full pass left %s' % (running_release, release))
+    if default_release != release:
+        reasons.append('the default boot entry is %s, the full pass left %s' % (default_release, release))
+    if next_release != default_release:
+        reasons.append('the next boot is armed for %s' % next_release)
+    reasons.extend(file_differences(record.get('files') or {}, files_now))
+    return reasons

@@ -1,0 +1,168 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: convergence_record
+short_description: Record the state a full deploy pass left on a host, or forget it
+version_added: 0.1.0
+description:
+  - With O(state=present), writes the record that M(hyperion.kernel.convergence_info) compares a host with on later
+    runs - O(fingerprint), O(release), the O(watch) globs with the sha256 of every file they match now, and the
+    O(qdisc_plans) - as JSON in O(path), atomically.
+  - Write it last, after every change of the pass and after the health gate, so it describes the finished state.
+  - The record is rewritten only when something in it changed, the time of recording aside, so a pass that finds
+    the same state reports no change.
+  - With O(state=absent), removes the record, so the next run makes the full pass (a rollback does this).
+author:
+  - Hyperion kernel project (@hyperion-kernel)
+options:
+  path:
+    description: The record file; its directory is made when missing.
+    type: path
+    default: /var/lib/hyperion-kernel/converged.json
+  state:
+    description: Whether the record should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  fingerprint:
+    description:
+      - The fingerprint of the pass (sha256 in hex), from the filter P(hyperion.kernel.deploy_fingerprint#filter).
+      - Required with O(state=present).
+    type: str
+  release:
+    description:
+      - The kernel release the pass left running and as the default. Required with O(state=present).
+    type: str
+  watch:
+    description:
+      - Absolute paths or globs of the files the pass manages. A later change, a new match or a missing file is a
+        difference.
+      - Do not name files that change on their own (C(grubenv), logs).
+    type: list
+    elements: str
+    default: []
+  qdisc_plans:
+    description:
+      - The qdisc plans the pass applied, as the network role resolves them (C(devices), C(state), C(qdiscs)) or one
+        C(device) each. A later run checks each link's live tree against them.
+    type: list
+    elements: dict
+    default: []
+extends_documentation_fragment:
+  - hyperion.kernel.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports whether the record would be written or removed.
+  diff_mode:
+    support: full
+    details: The record's JSON before and after.
+  platform:
+    support: full
+    platforms: posix
+seealso:
+  - module: hyperion.kernel.convergence_info
+'''
+
+EXAMPLES = r'''
+- name: Record the full pass for the fast path of later runs
+  hyperion.kernel.convergence_record:
+    fingerprint: "{{ rollout_inputs_fingerprint }}"
+    release: 6.12.118-hyperion
+    watch:
+      - /etc/sysctl.d/90-hyperion-*.conf
+      - /etc/default/grub.d/*.cfg
+    qdisc_plans:
+      - device: enp3s0
+        qdiscs:
+          - {kind: cake, options: {bandwidth: 100Mbit}}
+
+- name: Forget it after a rollback
+  hyperion.kernel.convergence_record:
+    state: absent
+'''
+
+RETURN = r'''
+record:
+  description: The record as written (or as it would be written in check mode); null with O(state=absent).
+  returned: always
+  type: dict
+  sample:
+    schema: 1
+    fingerprint: 3f2a0c9d4e5b6a7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7
+    release: 6.12.118-hyperion
+    watch: [/etc/sysctl.d/90-hyperion-*.conf]
+    files: {/etc/sysctl.d/90-hyperion-network.conf: 9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab}
+    qdisc_plans: {}
+    recorded_at: "2026-12-03T12:00:00Z"
+'''
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import atomic_write
+from ansible_collections.hyperion.kernel.plugins.module_utils.convergence import (
+    make_record, normalize_plans, read_record, record_text, same_record, snapshot)
+from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import normalize_plan
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/var/lib/hyperion-kernel/converged.json'),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            fingerprint=dict(type='str', no_log=False),
+            release=dict(type='str'),
+            watch=dict(type='list', elements='str', default=[]),
+            qdisc_plans=dict(type='list', elements='dict', default=[]),
+        ),
+        required_if=[('state', 'present', ('fingerprint', 'release'))],
+        supports_check_mode=True,
+    )
+    params = module.params
+    path = params['path']
+    old, problem = read_record(path)
+    exists = os.path.exists(path)
+    before = record_text(old) if old is not None else ('(unreadable: %s)\n' % problem if problem else '')
+    if params['state'] == 'absent':
+        new, after, changed = None, '', exists
+    else:
+        try:
+            for plan in normalize_plans(params['qdisc_plans']).values():
+                normalize_plan(plan['qdiscs'], plan['state'])
+            new = make_record(params['fingerprint'], params['release'], params['watch'], snapshot(params['watch']),
+                              params['qdisc_plans'], time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+        except HyperionError as exc:
+            module.fail_json(msg=str(exc))
+        changed = not same_record(old, new)
+        if not changed:
+            new = old
+        after = record_text(new)
+    if changed and not module.check_mode:
+        try:
+            if new is None:
+                os.unlink(path)
+            else:
+                atomic_write(path, after)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='cannot %s the record %s: %s' % ('remove' if new is None else 'write', path, exc))
+    result = dict(changed=changed, record=new)
+    if module._diff:
+        result['diff'] = dict(before=before, after=after, before_header=path, after_header=path)
+    verb = ('would ' if module.check_mode else '') + ('remove' if new is None else 'write')
+    result['msg'] = ('%s the record %s' % (verb, path)) if changed else 'the record %s is up to date' % path
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
