@@ -211,4 +211,3 @@ def test_idle_pages_are_recompressed_on_demand(host):
     assert run.rc == 0, run.stderr
     journal = host.check_output("journalctl -b -u hyperion-zram-recompress.service --no-pager -o cat")
     assert "zram0: recompressed idle pages" in journal
-
