@@ -12,10 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
 import json
 import os
 
+from ansible_collections.hyperion.kernel.plugins.module_utils.convergence import file_digest
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import SourceError
 
 RESULT_FILE = 'result.json'
@@ -46,11 +46,7 @@ def _sha256(path):
     stat = os.stat(path)
     version = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
     if version not in _SHA256_SEEN:
-        digest = hashlib.sha256()
-        with open(path, 'rb') as handle:
-            for block in iter(lambda: handle.read(1 << 20), b''):
-                digest.update(block)
-        _SHA256_SEEN[version] = digest.hexdigest()
+        _SHA256_SEEN[version] = file_digest(path)
     return _SHA256_SEEN[version]
 
 

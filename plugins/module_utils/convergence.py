@@ -131,7 +131,7 @@ def make_record(fingerprint_hex, release, watch, files, qdisc_plans, recorded_at
         'release': release,
         'watch': validate_watch(watch),
         'files': dict(files),
-        'qdisc_plans': normalize_plans(qdisc_plans) if isinstance(qdisc_plans, list) else dict(qdisc_plans or {}),
+        'qdisc_plans': normalize_plans(qdisc_plans),
         'recorded_at': recorded_at,
     }
 

@@ -111,7 +111,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import atomic_write
 from ansible_collections.hyperion.kernel.plugins.module_utils.convergence import (
-    make_record, normalize_plans, read_record, record_text, same_record, snapshot)
+    make_record, read_record, record_text, same_record, snapshot)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import normalize_plan
 
@@ -138,10 +138,11 @@ def main():
         new, after, changed = None, '', exists
     else:
         try:
-            for plan in normalize_plans(params['qdisc_plans']).values():
-                normalize_plan(plan['qdiscs'], plan['state'])
             new = make_record(params['fingerprint'], params['release'], params['watch'], snapshot(params['watch']),
                               params['qdisc_plans'], time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+            # A plan tc_qdisc would refuse must not be recorded: the host could never match it.
+            for plan in new['qdisc_plans'].values():
+                normalize_plan(plan['qdiscs'], plan['state'])
         except HyperionError as exc:
             module.fail_json(msg=str(exc))
         changed = not same_record(old, new)
