@@ -16,17 +16,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
 import glob
 import hashlib
 import json
 import os
+import time
 
 from .errors import HyperionError
 
 RECORD_SCHEMA = 1
 _FINGERPRINT_LENGTH = 64
-# Stored beside the figures, never compared: a full pass that finds the same state keeps the record.
+# Stored beside the figures, never compared: a full pass that finds the same state keeps the record
+# (until the record outlives its maximum age, see stale_reason).
 _VOLATILE_KEYS = ('recorded_at',)
+RECORDED_AT_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+_DAY = 86400
 
 
 class ConvergenceError(HyperionError):
@@ -182,13 +187,47 @@ def file_differences(recorded, now):
     return lines
 
 
-def compare(record, wanted_fingerprint, running_release, default_release, next_release, files_now):
+def timestamp(now):
+    """The record's time stamp for ``now`` (seconds since the epoch), in UTC."""
+    return time.strftime(RECORDED_AT_FORMAT, time.gmtime(now))
+
+
+def validate_max_age(days):
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        raise ConvergenceError('the maximum age of a record is a whole number of days, 0 for no limit; got %r' % (days,))
+    return days
+
+
+def stale_reason(record, max_age_days, now):
+    """Why the record is too old to stand for the host (a line), or None.
+
+    The fast path trusts the record for what it checks; a drift it does not check (a live setting
+    outside the profile) waits for a full pass. A maximum age bounds that wait. 0: no limit.
+    """
+    if not validate_max_age(max_age_days):
+        return None
+    stamp = record.get('recorded_at')
+    try:
+        then = calendar.timegm(time.strptime(stamp, RECORDED_AT_FORMAT))
+    except (TypeError, ValueError):
+        return 'the time of the full pass (%r) cannot be read' % (stamp,)
+    if now - then > max_age_days * _DAY:
+        return 'the full pass of %s is older than %d day%s' % (stamp, max_age_days, '' if max_age_days == 1 else 's')
+    return None
+
+
+def compare(record, wanted_fingerprint, running_release, default_release, next_release, files_now,
+            max_age_days=0, now=None):
     """Why the host is not as the record says, as readable lines; empty when it is.
 
     ``files_now`` is the snapshot of the record's own watch list, taken now; the qdisc plans are
-    compared by the caller, which can read the live trees.
+    compared by the caller, which can read the live trees. ``max_age_days`` (0: no limit) ends the
+    record's trust that many days after its full pass.
     """
     reasons = []
+    stale = stale_reason(record, max_age_days, time.time() if now is None else now)
+    if stale:
+        reasons.append(stale)
     if record.get('fingerprint') != wanted_fingerprint:
         reasons.append('the inputs or the collection changed since the full pass of %s'
                        % record.get('recorded_at', 'an unknown time'))

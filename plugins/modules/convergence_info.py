@@ -20,7 +20,8 @@ description:
     is armed);
   - 3. every file the record's watch globs match has the recorded sha256, and no file was added or removed;
   - 4. every recorded qdisc plan still holds on its link (the tree C(tc -j qdisc show) reads needs no change, as
-    M(hyperion.kernel.tc_qdisc) would judge it in check mode).
+    M(hyperion.kernel.tc_qdisc) would judge it in check mode);
+  - 5. the record is not older than O(max_age_days).
   - A missing, unreadable or foreign record means not converged. The module never changes the host.
   - The running kernel's own settings (sysctls, zram, I/O schedulers, the command line) are not in the record;
     M(hyperion.kernel.profile_check) checks them, and the rollout requires both.
@@ -37,6 +38,14 @@ options:
         P(hyperion.kernel.deploy_fingerprint#filter).
     type: str
     required: true
+  max_age_days:
+    description:
+      - How many days a record stands for the host. An older one means not converged, so a host gets a full pass
+        at least that often, which finds what the record does not check (a live setting outside the profile).
+        M(hyperion.kernel.convergence_record) renews the record at that pass when given the same value.
+      - V(0) means no limit.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - hyperion.kernel.attributes
 attributes:
@@ -100,7 +109,7 @@ default_release:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hyperion.kernel.plugins.module_utils.boot_entries import plan_boot_entry
 from ansible_collections.hyperion.kernel.plugins.module_utils.convergence import (
-    compare, read_record, snapshot, validate_fingerprint)
+    compare, read_record, snapshot, validate_fingerprint, validate_max_age)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import module_command_runner
 from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import apply_plan
@@ -141,11 +150,13 @@ def main():
         argument_spec=dict(
             path=dict(type='path', default='/var/lib/hyperion-kernel/converged.json'),
             fingerprint=dict(type='str', required=True, no_log=False),
+            max_age_days=dict(type='int', default=0),
         ),
         supports_check_mode=True,
     )
     try:
         wanted = validate_fingerprint(module.params['fingerprint'])
+        max_age_days = validate_max_age(module.params['max_age_days'])
         running = _running_release()
     except (HyperionError, IOError, OSError) as exc:
         module.fail_json(msg=str(exc))
@@ -163,7 +174,7 @@ def main():
     except HyperionError as exc:
         files_now = {}
         boot_problem = boot_problem or 'the record\'s watch list is unusable: %s' % exc
-    reasons = compare(record, wanted, running, default, next_boot, files_now)
+    reasons = compare(record, wanted, running, default, next_boot, files_now, max_age_days=max_age_days)
     if boot_problem:
         reasons.append(boot_problem)
     reasons.extend(_qdisc_reasons(run, record.get('qdisc_plans') or {}))

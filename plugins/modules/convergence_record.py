@@ -18,7 +18,8 @@ description:
     O(qdisc_plans) - as JSON in O(path), atomically.
   - Write it last, after every change of the pass and after the health gate, so it describes the finished state.
   - The record is rewritten only when something in it changed, the time of recording aside, so a pass that finds
-    the same state reports no change.
+    the same state reports no change; or when it is older than O(max_age_days), so that its age counts from this
+    pass.
   - With O(state=absent), removes the record, so the next run makes the full pass (a rollback does this).
 author:
   - Hyperion kernel project (@hyperion-kernel)
@@ -56,6 +57,12 @@ options:
     type: list
     elements: dict
     default: []
+  max_age_days:
+    description:
+      - Give the value M(hyperion.kernel.convergence_info) gets. A record older than this many days is written again
+        with the current time, even when nothing else in it changed. V(0) never renews an unchanged record.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - hyperion.kernel.attributes
 attributes:
@@ -111,7 +118,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import atomic_write
 from ansible_collections.hyperion.kernel.plugins.module_utils.convergence import (
-    make_record, read_record, record_text, same_record, snapshot)
+    make_record, read_record, record_text, same_record, snapshot, stale_reason, timestamp, validate_max_age)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import normalize_plan
 
@@ -125,6 +132,7 @@ def main():
             release=dict(type='str'),
             watch=dict(type='list', elements='str', default=[]),
             qdisc_plans=dict(type='list', elements='dict', default=[]),
+            max_age_days=dict(type='int', default=0),
         ),
         required_if=[('state', 'present', ('fingerprint', 'release'))],
         supports_check_mode=True,
@@ -137,15 +145,19 @@ def main():
     if params['state'] == 'absent':
         new, after, changed = None, '', exists
     else:
+        now = time.time()
         try:
+            max_age_days = validate_max_age(params['max_age_days'])
             new = make_record(params['fingerprint'], params['release'], params['watch'], snapshot(params['watch']),
-                              params['qdisc_plans'], time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+                              params['qdisc_plans'], timestamp(now))
             # A plan tc_qdisc would refuse must not be recorded: the host could never match it.
             for plan in new['qdisc_plans'].values():
                 normalize_plan(plan['qdiscs'], plan['state'])
         except HyperionError as exc:
             module.fail_json(msg=str(exc))
-        changed = not same_record(old, new)
+        # The same state keeps its record, unless the record outlived its maximum age: then this
+        # pass renews it, and the age counts from now.
+        changed = not same_record(old, new) or stale_reason(old, max_age_days, now) is not None
         if not changed:
             new = old
         after = record_text(new)

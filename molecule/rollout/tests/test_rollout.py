@@ -6,6 +6,7 @@ the canary with the lab's own plans; molecule/host_config checks the same roles 
 """
 import json
 import os
+import shlex
 import sys
 
 import pytest
@@ -140,11 +141,20 @@ def test_the_record_of_the_full_pass_matches_and_sees_drift(host):
     assert watched in record["files"] and "/boot/vmlinuz-%s" % RELEASE in record["files"]
     assert len(record["qdisc_plans"]) == 2, record["qdisc_plans"]
 
-    def convergence():
-        return host.ansible("hyperion.kernel.convergence_info", json.dumps({"fingerprint": record["fingerprint"]}),
-                            check=False)
-    result = convergence()
+    def convergence(**extra):
+        return host.ansible("hyperion.kernel.convergence_info",
+                            json.dumps(dict({"fingerprint": record["fingerprint"]}, **extra)), check=False)
+    result = convergence(max_age_days=7)
     assert result["converged"] is True, result["reasons"]
+    # The same record dated back to January stands no more under the role's default maximum age.
+    aged = dict(record, recorded_at="2026-01-01T00:00:00Z")
+    host.check_output("printf '%%s' %s > /root/converged-aged.json" % shlex.quote(json.dumps(aged)))
+    try:
+        assert convergence(path="/root/converged-aged.json")["converged"] is True
+        result = convergence(path="/root/converged-aged.json", max_age_days=7)
+        assert result["reasons"] == ["the full pass of 2026-01-01T00:00:00Z is older than 7 days"]
+    finally:
+        host.check_output("rm -f /root/converged-aged.json")
     # The lab's machines are reached as root, as the other checks here run systemctl.
     host.check_output("cp -p %s /root/grub.saved && echo '# drift' >> %s" % (watched, watched))
     try:

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
 import hashlib
 import json
 import os
@@ -121,3 +122,40 @@ def test_compare_names_every_difference(tmp_path):
         'the default boot entry is 6.12.48+deb13-amd64, the full pass left 6.12.118-hyperion',
         'the next boot is armed for 6.12.118-hyperion',
         '/etc/a.conf changed', '/etc/b.conf was removed', '/etc/c.conf is new']
+
+
+NOON = calendar.timegm((2026, 12, 3, 12, 0, 0))
+
+
+def test_the_time_stamp_is_utc_and_reads_back():
+    assert conv.timestamp(NOON) == '2026-12-03T12:00:00Z'
+    assert conv.stale_reason({'recorded_at': conv.timestamp(NOON)}, 1, NOON + 86400) is None
+
+
+@pytest.mark.parametrize('recorded_at, days, reason', [
+    ('2026-12-03T12:00:00Z', 0, None),
+    ('2020-01-01T00:00:00Z', 0, None),
+    ('2026-11-26T12:00:00Z', 7, None),
+    ('2026-11-26T11:59:59Z', 7, 'the full pass of 2026-11-26T11:59:59Z is older than 7 days'),
+    ('2026-12-02T11:00:00Z', 1, 'the full pass of 2026-12-02T11:00:00Z is older than 1 day'),
+    ('2026-12-04T12:00:00Z', 1, None),
+    ('yesterday', 7, "the time of the full pass ('yesterday') cannot be read"),
+    (None, 7, 'the time of the full pass (None) cannot be read'),
+])
+def test_a_record_stands_for_its_maximum_age(recorded_at, days, reason):
+    assert conv.stale_reason({'recorded_at': recorded_at}, days, NOON) == reason
+
+
+@pytest.mark.parametrize('bad', [-1, 1.5, '7', True, None])
+def test_a_maximum_age_is_whole_days(bad):
+    with pytest.raises(conv.ConvergenceError, match='whole number of days'):
+        conv.validate_max_age(bad)
+
+
+def test_compare_puts_an_outlived_record_first(tmp_path):
+    record = _record(tmp_path)
+    args = (record, FINGERPRINT, '6.12.118-hyperion', '6.12.118-hyperion', '6.12.118-hyperion', {})
+    assert conv.compare(*args, max_age_days=7, now=NOON + 7 * 86400) == []
+    assert conv.compare(*args, max_age_days=7, now=NOON + 7 * 86400 + 1) == [
+        'the full pass of 2026-12-03T12:00:00Z is older than 7 days']
+    assert conv.compare(*args, now=NOON + 700 * 86400) == []

@@ -66,8 +66,8 @@ def _record(host, capsys, **extra):
     return run_module(convergence_record, args, capsys)
 
 
-def _info(host, capsys, fingerprint=FINGERPRINT):
-    return run_module(convergence_info, {'path': host['record'], 'fingerprint': fingerprint}, capsys)
+def _info(host, capsys, fingerprint=FINGERPRINT, **extra):
+    return run_module(convergence_info, dict({'path': host['record'], 'fingerprint': fingerprint}, **extra), capsys)
 
 
 def test_no_record_means_the_full_pass(host, capsys):
@@ -141,12 +141,39 @@ def test_absent_removes_the_record_once(host, capsys):
     assert code == 0 and result['changed'] is False
 
 
+def test_an_outlived_record_brings_the_full_pass_which_renews_it(host, capsys):
+    _record(host, capsys)
+    with open(host['record']) as handle:
+        record = json.load(handle)
+    record['recorded_at'] = '2026-11-01T00:00:00Z'
+    with open(host['record'], 'w') as handle:
+        json.dump(record, handle)
+    code, result = _info(host, capsys)
+    assert code == 0 and result['converged'] is True
+    code, result = _info(host, capsys, max_age_days=7)
+    assert code == 0 and result['converged'] is False
+    assert result['reasons'] == ['the full pass of 2026-11-01T00:00:00Z is older than 7 days']
+    # Without a maximum age the same pass keeps the old record; with it, the pass renews it once.
+    code, result = _record(host, capsys)
+    assert code == 0 and result['changed'] is False
+    code, result = _record(host, capsys, max_age_days=7, _ansible_check_mode=True)
+    assert code == 0 and result['changed'] is True
+    assert json.load(open(host['record']))['recorded_at'] == '2026-11-01T00:00:00Z'
+    code, result = _record(host, capsys, max_age_days=7)
+    assert code == 0 and result['changed'] is True and result['record']['recorded_at'] != '2026-11-01T00:00:00Z'
+    code, result = _record(host, capsys, max_age_days=7)
+    assert code == 0 and result['changed'] is False
+    code, result = _info(host, capsys, max_age_days=7)
+    assert code == 0 and result['converged'] is True
+
+
 @pytest.mark.parametrize('args, message', [
     ({'fingerprint': 'not-hex'}, '64 lower-case hex digits'),
     ({'watch': ['etc/*.conf']}, 'must be an absolute path'),
     ({'release': ''}, 'release must be a kernel release'),
     ({'release': '../6.12'}, 'release must be a kernel release'),
     ({'qdisc_plans': [{'device': 'hyp-cake0', 'qdiscs': []}]}, 'state=present needs qdiscs'),
+    ({'max_age_days': -1}, 'whole number of days'),
 ])
 def test_bad_input_fails_cleanly_and_writes_nothing(host, capsys, args, message):
     code, result = _record(host, capsys, **args)
@@ -156,3 +183,8 @@ def test_bad_input_fails_cleanly_and_writes_nothing(host, capsys, args, message)
 def test_info_refuses_a_malformed_fingerprint(host, capsys):
     code, result = _info(host, capsys, fingerprint='xyz')
     assert code == 1 and '64 lower-case hex digits' in result['msg']
+
+
+def test_info_refuses_a_negative_maximum_age(host, capsys):
+    code, result = _info(host, capsys, max_age_days=-3)
+    assert code == 1 and 'whole number of days' in result['msg']
