@@ -59,8 +59,9 @@ options:
     default: []
   max_age_days:
     description:
-      - Give the value M(hyperion.kernel.convergence_info) gets. A record older than this many days is written again
-        with the current time, even when nothing else in it changed. V(0) never renews an unchanged record.
+      - A record older than this many days is written again with the current time, even when nothing else in it
+        changed. Pass the value M(hyperion.kernel.convergence_info) compares with, so that a pass that an old record
+        brought renews it. V(0) never renews an unchanged record.
     type: int
     default: 0
 extends_documentation_fragment:
