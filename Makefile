@@ -71,15 +71,24 @@ test: $(TEST_TARGETS)
 	$(MAKE) --no-print-directory test-lanes
 
 # Both lanes run to their end even when the other fails; each line of a lane's output carries the
-# time and the lane's target, and a lane stops at its first failing target.
+# time and the lane's target, and a lane stops at its first failing target. Each target's output
+# is kept in .build/test-logs/; when a lane fails, the last lines of `make test` say which tasks
+# failed and which lab machine's kernel crashed (CI keeps only the end of the output, and a failed
+# scenario ends with its destroy step).
+TEST_LOGS := $(BUILD)/test-logs
 test-lanes:
-	$(MAKE) --no-print-directory -j2 test-lane-1 test-lane-2
+	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS) && date +%s > $(TEST_LOGS)/started && : > $(TEST_LOGS)/failed
+	$(MAKE) --no-print-directory -j2 test-lane-1 test-lane-2 || { \
+	  echo "make test: failed in $$(tr '\n' ' ' < $(TEST_LOGS)/failed)(whole outputs in $(TEST_LOGS)/)"; \
+	  $(LAB_CLI) failures --since "$$(cat $(TEST_LOGS)/started)" $$(sed 's|.*|$(TEST_LOGS)/&.log|' $(TEST_LOGS)/failed); \
+	  exit 1; }
 
 test-lane-1 test-lane-2: test-lane-%:
+	mkdir -p $(TEST_LOGS)
 	for target in $(TEST_LANE_$*); do \
-	  $(MAKE) --no-print-directory "$$target" 2>&1 \
+	  $(MAKE) --no-print-directory "$$target" 2>&1 | tee $(TEST_LOGS)/$$target.log \
 	    | while IFS= read -r line; do printf '%(%H:%M:%S)T [lane %s: %s] %s\n' -1 "$*" "$$target" "$$line"; done \
-	    || exit 1; \
+	    || { echo "$$target" >> $(TEST_LOGS)/failed; exit 1; }; \
 	done
 
 unit: setup

@@ -1,13 +1,14 @@
-"""Command line of the VM lab: image, up, down, ssh, status."""
+"""Command line of the VM lab: image, up, down, ssh, status, failures."""
 import argparse
 import json
 import os
 import signal
 import sys
 
+from hyperion_lab import failures as lab_failures
 from hyperion_lab import image as lab_image
 from hyperion_lab import machines as lab_machines
-from hyperion_lab.common import DEFAULT_SUITE, SUITES, LabError, log
+from hyperion_lab.common import DEFAULT_SUITE, RUN_DIR, SUITES, LabError, log
 from hyperion_lab.inventory import machine_records, molecule_instance_config
 
 
@@ -72,6 +73,13 @@ def cmd_status(args):
             print("%s/%-10s %-8s ssh 127.0.0.1:%s  peer %s" % (lab, machine["name"], status, machine["ssh_port"], machine["peer_addr"]))
 
 
+def cmd_failures(args):
+    if args.max < 1:
+        raise LabError("--max must be at least 1, not %d" % args.max)
+    for line in lab_failures.summary(args.logs, RUN_DIR, since=args.since, max_failures=args.max, max_crashes=args.max):
+        print(line)
+
+
 def parser():
     top = argparse.ArgumentParser(prog="hyperion-lab", description="Offline VM lab of hyperion.kernel (qemu TCG, Debian images).")
     sub = top.add_subparsers(dest="command", required=True)
@@ -114,6 +122,13 @@ def parser():
     lab_option(command)
     command.add_argument("--all", action="store_true", help="every lab with state under lab/run")
     command.set_defaults(func=cmd_status)
+
+    command = sub.add_parser("failures", help="the failed tasks of test outputs and the crash lines of the serial logs, in a few lines")
+    command.add_argument("logs", nargs="*", help="output files of failed test targets (Ansible or molecule output)")
+    command.add_argument("--since", type=float, default=0.0,
+                         help="only serial logs written after this time (seconds since the epoch; default: all)")
+    command.add_argument("--max", type=int, default=3, help="failed tasks per output and crash lines per machine (default: %(default)s)")
+    command.set_defaults(func=cmd_failures)
     return top
 
 

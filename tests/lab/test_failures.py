@@ -1,0 +1,133 @@
+"""The failure summary of `make test` on real Ansible output (a playbook run here, on localhost)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hyperion_lab import failures
+
+PLAYBOOK = """
+- name: A play that fails the way the scenarios do
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: An ignored failure
+      ansible.builtin.command: /bin/false
+      changed_when: false
+      ignore_errors: true
+    - name: A passing check
+      ansible.builtin.assert:
+        that: [true]
+      delegate_to: localhost
+    - name: Check that every machine was updated
+      ansible.builtin.assert:
+        that: [false]
+        fail_msg: "rc 2: [{\\"host\\": \\"ro-canary\\", \\"outcome\\": \\"unreachable\\"}]"
+"""
+
+INVENTORY = """
+all:
+  hosts:
+    here:
+      ansible_connection: local
+      ansible_python_interpreter: "{python}"
+    gone:
+      ansible_host: 127.0.0.1
+      ansible_port: 9
+      ansible_user: nobody
+      ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5
+"""
+
+
+@pytest.fixture(scope="module", params=["json", "yaml"])
+def ansible_output(request, tmp_path_factory):
+    """The whole output of a real ansible-playbook run with an ignored failure, a failed assert and an
+    unreachable host, in both result formats the project's configurations use."""
+    playbook_bin = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    assert os.path.exists(playbook_bin), "run with the project's venv (make test-lab-unit)"
+    work = tmp_path_factory.mktemp("play-" + request.param)
+    (work / "play.yml").write_text(PLAYBOOK)
+    (work / "hosts.yml").write_text(INVENTORY.format(python=sys.executable))
+    env = dict(os.environ, ANSIBLE_CALLBACK_RESULT_FORMAT=request.param, ANSIBLE_NOCOLOR="0", ANSIBLE_FORCE_COLOR="1",
+               ANSIBLE_CONFIG=str(work / "none.cfg"), ANSIBLE_HOST_KEY_CHECKING="False")
+    result = subprocess.run([playbook_bin, "-i", str(work / "hosts.yml"), str(work / "play.yml")], cwd=str(work), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120, check=False)
+    assert result.returncode != 0, result.stdout
+    assert "\x1b[" in result.stdout, "the output should carry colours, as in CI"
+    return result.stdout
+
+
+def test_failed_tasks_are_found_and_ignored_ones_are_not(ansible_output):
+    found = failures.failed_tasks(ansible_output.splitlines(True))
+    assert [(f["task"], f["host"], f["kind"]) for f in found] == [
+        ("An ignored failure", "gone", "UNREACHABLE"),
+        ("Check that every machine was updated", "here", "FAILED"),
+    ]
+    assert found[1]["play"] == "A play that fails the way the scenarios do"
+    assert found[1]["message"] == 'rc 2: [{"host": "ro-canary", "outcome": "unreachable"}]'
+    assert "127.0.0.1" in found[0]["message"] or "port 9" in found[0]["message"]
+
+
+def test_lane_prefixes_and_colours_do_not_matter(ansible_output):
+    prefixed = ["18:24:39 [lane 1: molecule-rollout] " + line for line in ansible_output.splitlines(True)]
+    assert failures.failed_tasks(prefixed) == failures.failed_tasks(ansible_output.splitlines(True))
+
+
+def test_summary_names_the_failed_tasks_and_the_crashed_machines(ansible_output, tmp_path):
+    log = tmp_path / "molecule-rollout.log"
+    log.write_text(ansible_output)
+    run_dir = tmp_path / "run"
+    kept = run_dir / "logs" / "molecule-rollout"
+    kept.mkdir(parents=True)
+    (kept / "ro-canary-serial.log").write_bytes(b"[    0.000000] Linux version 6.12\r\n")
+    running = run_dir / "demo" / "lab1"
+    running.mkdir(parents=True)
+    (running / "serial.log").write_bytes(b"\x1b[0m[  241.5] Oops: double fault: 0000 [#1] PREEMPT SMP NOPTI\r\n")
+    lines = failures.summary([str(log)], str(run_dir), max_failures=1)
+    assert lines[0] == "molecule-rollout.log: 1 earlier failed task(s) not shown"
+    assert lines[1].startswith("molecule-rollout.log: A play that fails the way the scenarios do / "
+                               "Check that every machine was updated [here] FAILED: rc 2: ")
+    # Runs of blanks shrink to one: each item of the summary is one line.
+    assert lines[2:] == ["serial demo/lab1: [ 241.5] Oops: double fault: 0000 [#1] PREEMPT SMP NOPTI"]
+    assert len(lines) == 3
+
+
+def test_serial_logs_older_than_the_run_are_left_out(tmp_path):
+    log = tmp_path / "logs" / "demo" / "lab1-serial.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n")
+    os.utime(log, (1000, 1000))
+    assert failures.crash_lines(str(log), since=2000) == []
+    assert failures.crash_lines(str(log), since=0) == ["Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"]
+
+
+def test_an_output_without_a_failed_task_ends_with_its_last_lines(tmp_path):
+    # A target that is not an Ansible run (lint, sanity, a make error): a real make failure.
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    made = subprocess.run(["make", "-C", repo, "--no-print-directory", "no-such-target"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, check=False)
+    assert made.returncode != 0
+    log = tmp_path / "lint.log"
+    log.write_text(made.stdout + "\n\n")
+    assert failures.summary([str(log)], str(tmp_path / "run"), max_failures=2) == [
+        "lint.log: no failed Ansible task; it ended with:",
+        "  make: *** No rule to make target 'no-such-target'. Stop."]
+    assert failures.summary([str(tmp_path / "missing.log")], str(tmp_path / "run")) == [
+        "%s: cannot read (No such file or directory)" % (tmp_path / "missing.log")]
+
+
+def test_the_command_line_prints_the_summary(ansible_output, tmp_path):
+    log = tmp_path / "host_config.log"
+    log.write_text(ansible_output)
+    lab = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "lab", "bin", "hyperion-lab")
+    env = dict(os.environ, HYPERION_LAB_RUN=str(tmp_path / "run"))
+    result = subprocess.run([lab, "failures", "--max", "2", str(log)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert [line.split(": ", 2)[1] for line in result.stdout.splitlines()] == [
+        "A play that fails the way the scenarios do / An ignored failure [gone] UNREACHABLE",
+        "A play that fails the way the scenarios do / Check that every machine was updated [here] FAILED"]
+    bad = subprocess.run([lab, "failures", "--max", "0"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    assert bad.returncode == 1 and "--max must be at least 1" in bad.stderr and "Traceback" not in bad.stderr
