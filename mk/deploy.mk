@@ -7,7 +7,7 @@ export HYPERION_REPORT_DIR ?= $(CURDIR)/reports
 # The report callback must be on for the playbooks' reports (ansible.cfg may enable it as well).
 HYPERION_PLAYBOOK_ENV := ANSIBLE_CALLBACKS_ENABLED=hyperion.kernel.hyperion_report
 
-.PHONY: deploy check rollback fault-kernel test-rollout molecule-rollout test-rollout-unit
+.PHONY: deploy check rollback fault-kernel test-rollout molecule-rollout test-rollout-unit test-rollout-variables
 
 deploy: setup kernel-package
 	@if $(LAB_CLI) status --lab demo 2>/dev/null | grep -q ' running '; then \
@@ -31,6 +31,12 @@ fault-kernel: kernel-package
 # The report writer's core on real check results: seconds.
 test-rollout-unit: setup
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit/plugins/module_utils/test_fleet_report.py
+
+# The rollout role's variable checks (deploy.yml's preflight) through the real ansible-playbook on
+# this machine, -e style strings included: seconds, part of make test.
+test-rollout-variables: setup
+	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/integration/rollout
+TEST_TARGETS += test-rollout-variables
 
 # The site's repository and three lab machines: the kernel role's refusals, a kernel that cannot boot
 # stops at the canary, then the good kernel rolls out from the repository (an SSH drop mid-batch), a
