@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: profile_items
 short_description: The items of a resolved Hyperion profile, by item id
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Loads a profile shipped in the collection (or a profile file on the controller), applies site overlays and
     per-host overrides in order, validates the result and returns its items as one mapping of item id to item.

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: test_kernel
 short_description: The test kernel package built by make kernel-package, on the controller
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the build record (C(result.json)) of the test kernel that C(make kernel-package) builds from Debian's
     C(linux-source) with the Hyperion profile's fragment, and returns its release and package paths.

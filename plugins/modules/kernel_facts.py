@@ -58,7 +58,6 @@ options:
       - Read the kernel config from this file on the host instead of the running kernel's, for example
         C(/boot/config-RELEASE) of a kernel installed but not yet booted. Only the C(config) subset changes.
     type: path
-    version_added: 0.2.0
 extends_documentation_fragment:
   - hyperion.kernel.attributes
 attributes:

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: tc_qdisc
 short_description: Manage the root and child qdiscs of one network device (cake, taprio, etf, fq, fq_codel, mq)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Makes the qdisc tree of O(device) match a plan of a root qdisc and, under a multi-queue root (C(mq), C(taprio)),
     child qdiscs on its classes.
