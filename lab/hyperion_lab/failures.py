@@ -12,6 +12,7 @@ import re
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # What the test lanes put before each line: "18:24:39 [lane 1: molecule-rollout] ".
 LANE_PREFIX = re.compile(r"^\d\d:\d\d:\d\d \[lane [^\]]*\] ")
+HEADER_START = re.compile(r"^\s*(?:PLAY|TASK|RUNNING HANDLER) \[")
 TASK = re.compile(r"^\s*(?:TASK|RUNNING HANDLER) \[(?P<name>.*?)\]\s*\**\s*$")
 PLAY = re.compile(r"^\s*PLAY \[(?P<name>.*?)\]\s*\**\s*$")
 FAILED = re.compile(r"^\s*(?:fatal|failed): \[(?P<host>[^\]]+)\].*?(?P<kind>FAILED|UNREACHABLE)!(?: => (?P<rest>.*))?$")
@@ -41,7 +42,8 @@ def clean(line):
 
 def _message(first, block):
     """The failure's message: its msg field where the result has one, else the result itself."""
-    found = MSG_JSON.search(first + "\n" + "\n".join(block))
+    # Molecule wraps long lines at spaces and indents the rest: join them back with one space.
+    found = MSG_JSON.search(" ".join(part.strip() for part in [first] + block))
     if found:
         try:
             return json.loads('"%s"' % found.group(1))
@@ -72,8 +74,17 @@ def failed_tasks(lines):
     failures = []
     play = task = None
     pending = None
+    header = None
     for raw in lines:
         line = clean(raw)
+        if header is not None:
+            # A play or task name that molecule wrapped: its rest comes on indented lines.
+            if line.startswith("  ") and len(header) < 1000:
+                line = header + " " + line.strip()
+            header = None
+        if HEADER_START.match(line) and not (PLAY.match(line) or TASK.match(line)):
+            header = line
+            continue
         if pending is not None:
             if line.startswith("...ignoring"):
                 pending = None
@@ -154,11 +165,14 @@ def summary(log_paths, run_dir, since=0.0, max_failures=3, max_crashes=3, width=
         skipped = len(failures) - max_failures
         if skipped > 0:
             out.append("%s: %d earlier failed task(s) not shown" % (name, skipped))
-        for failure in failures[-max_failures:]:
+        shown = failures[-max_failures:]
+        for index, failure in enumerate(shown):
             where = failure["task"] or "(no task)"
             if failure["play"]:
                 where = "%s / %s" % (failure["play"], where)
-            out.append("%s: %s [%s] %s: %s" % (name, where, failure["host"], failure["kind"],
+            # Only the last failure surely stopped the run: a block's rescue may have caught the others.
+            label = name if index == len(shown) - 1 else name + " (earlier, maybe rescued)"
+            out.append("%s: %s [%s] %s: %s" % (label, where, failure["host"], failure["kind"],
                                                shorten(failure["message"], width)))
     for path in serial_logs(run_dir):
         lines = crash_lines(path, since)

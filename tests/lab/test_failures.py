@@ -125,9 +125,27 @@ def test_the_command_line_prints_the_summary(ansible_output, tmp_path):
     result = subprocess.run([lab, "failures", "--max", "2", str(log)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     assert result.returncode == 0, result.stderr
+    assert [line.split(": ", 2)[0] for line in result.stdout.splitlines()] == [
+        "host_config.log (earlier, maybe rescued)", "host_config.log"]
     assert [line.split(": ", 2)[1] for line in result.stdout.splitlines()] == [
         "A play that fails the way the scenarios do / An ignored failure [gone] UNREACHABLE",
         "A play that fails the way the scenarios do / Check that every machine was updated [here] FAILED"]
     bad = subprocess.run([lab, "failures", "--max", "0"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     assert bad.returncode == 1 and "--max must be at least 1" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_molecule_output_wrapped_and_framed():
+    """Molecule frames each line and wraps it at 80 columns (task names and results alike)."""
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "molecule-host-config-refusal.log")
+    with open(fixture, encoding="utf-8") as handle:
+        found = failures.failed_tasks(handle)
+    assert found == [{
+        "play": None,
+        "task": "hyperion.kernel.boot_params : Refuse a kgdboc the host or its kernel cannot serve",
+        "host": "hc-stock",
+        "kind": "FAILED",
+        "message": "kgdboc=ttyS9,115200: the serial port ttyS9 does not exist on this host (no /sys/class/tty/ttyS9); "
+                   "kgdboc=ttyS9,115200: kernel 6.12.117+deb13-amd64 has no CONFIG_KGDB_SERIAL_CONSOLE, so the debugger "
+                   "would never attach",
+    }]
