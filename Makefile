@@ -74,7 +74,8 @@ test: $(TEST_TARGETS)
 # time and the lane's target, and a lane stops at its first failing target. Each target's output
 # is kept in .build/test-logs/; when a lane fails, the last lines of `make test` say which tasks
 # failed and which lab machine's kernel crashed (CI keeps only the end of the output, and a failed
-# scenario ends with its destroy step).
+# scenario ends with its destroy step). lane-N.current names the target a lane is running, for
+# .ci/run to report when make test runs out of time.
 TEST_LOGS := $(BUILD)/test-logs
 test-lanes:
 	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS) && date +%s > $(TEST_LOGS)/started && : > $(TEST_LOGS)/failed
@@ -86,10 +87,12 @@ test-lanes:
 test-lane-1 test-lane-2: test-lane-%:
 	mkdir -p $(TEST_LOGS)
 	for target in $(TEST_LANE_$*); do \
+	  echo "$$target" > $(TEST_LOGS)/lane-$*.current; \
 	  $(MAKE) --no-print-directory "$$target" 2>&1 | tee $(TEST_LOGS)/$$target.log \
 	    | while IFS= read -r line; do printf '%(%H:%M:%S)T [lane %s: %s] %s\n' -1 "$*" "$$target" "$$line"; done \
-	    || { echo "$$target" >> $(TEST_LOGS)/failed; exit 1; }; \
-	done
+	    || { echo "$$target" >> $(TEST_LOGS)/failed; rm -f $(TEST_LOGS)/lane-$*.current; exit 1; }; \
+	done; \
+	rm -f $(TEST_LOGS)/lane-$*.current
 
 unit: setup
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit
