@@ -15,7 +15,9 @@ LANE_PREFIX = re.compile(r"^\d\d:\d\d:\d\d \[lane [^\]]*\] ")
 HEADER_START = re.compile(r"^\s*(?:PLAY|TASK|RUNNING HANDLER) \[")
 TASK = re.compile(r"^\s*(?:TASK|RUNNING HANDLER) \[(?P<name>.*?)\]\s*\**\s*$")
 PLAY = re.compile(r"^\s*PLAY \[(?P<name>.*?)\]\s*\**\s*$")
-FAILED = re.compile(r"^\s*(?:fatal|failed): \[(?P<host>[^\]]+)\].*?(?P<kind>FAILED|UNREACHABLE)!(?: => (?P<rest>.*))?$")
+FAILED = re.compile(r"^\s*fatal: \[(?P<host>[^\]]+)\]: (?P<kind>FAILED|UNREACHABLE)!(?: => (?P<rest>.*))?$")
+# A failed item of a loop: "failed: [host] (item=2) => {...}".
+ITEM_FAILED = re.compile(r"^\s*failed: \[(?P<host>[^\]]+)\] \((?P<item>item=.*?)\)(?: => (?P<rest>.*))?$")
 # Molecule draws a frame around the output of each Ansible run: "  │ " before each line.
 MOLECULE_FRAME = re.compile(r"^ *│ ?")
 MSG_JSON = re.compile(r'"msg": "((?:[^"\\]|\\.)*)"')
@@ -106,11 +108,16 @@ def failed_tasks(lines):
         match = FAILED.match(line)
         if match:
             pending = {"play": play, "task": task, "host": match.group("host"), "kind": match.group("kind"),
-                       "first": match.group("rest") or "", "block": []}
+                       "first": match.group("rest") or "", "block": [], "item": None}
+            continue
+        match = ITEM_FAILED.match(line)
+        if match:
+            pending = {"play": play, "task": task, "host": match.group("host"), "kind": "FAILED",
+                       "first": match.group("rest") or "", "block": [], "item": match.group("item")}
     if pending is not None:
         failures.append(pending)
     return [{"play": f["play"], "task": f["task"], "host": f["host"], "kind": f["kind"],
-             "message": _message(f["first"], f["block"])} for f in failures]
+             "message": ("(%s) " % f["item"] if f["item"] else "") + _message(f["first"], f["block"])} for f in failures]
 
 
 def crash_lines(path, since=0.0):

@@ -40,22 +40,48 @@ all:
 """
 
 
-@pytest.fixture(scope="module", params=["json", "yaml"])
-def ansible_output(request, tmp_path_factory):
-    """The whole output of a real ansible-playbook run with an ignored failure, a failed assert and an
-    unreachable host, in both result formats the project's configurations use."""
+LOOP_PLAYBOOK = """
+- name: A loop with failed items
+  hosts: here
+  gather_facts: false
+  tasks:
+    - name: Check each batch size
+      ansible.builtin.assert:
+        that: item < 2
+        fail_msg: "batch size {{ item }} is too big"
+      loop: [1, 2, 3]
+"""
+
+
+def run_playbook(work, playbook, result_format):
+    """The whole output of a real ansible-playbook run, coloured as in CI."""
     playbook_bin = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     assert os.path.exists(playbook_bin), "run with the project's venv (make test-lab-unit)"
-    work = tmp_path_factory.mktemp("play-" + request.param)
-    (work / "play.yml").write_text(PLAYBOOK)
+    (work / "play.yml").write_text(playbook)
     (work / "hosts.yml").write_text(INVENTORY.format(python=sys.executable))
-    env = dict(os.environ, ANSIBLE_CALLBACK_RESULT_FORMAT=request.param, ANSIBLE_NOCOLOR="0", ANSIBLE_FORCE_COLOR="1",
+    env = dict(os.environ, ANSIBLE_CALLBACK_RESULT_FORMAT=result_format, ANSIBLE_NOCOLOR="0", ANSIBLE_FORCE_COLOR="1",
                ANSIBLE_CONFIG=str(work / "none.cfg"), ANSIBLE_HOST_KEY_CHECKING="False")
     result = subprocess.run([playbook_bin, "-i", str(work / "hosts.yml"), str(work / "play.yml")], cwd=str(work), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120, check=False)
     assert result.returncode != 0, result.stdout
     assert "\x1b[" in result.stdout, "the output should carry colours, as in CI"
     return result.stdout
+
+
+@pytest.fixture(scope="module", params=["json", "yaml"])
+def ansible_output(request, tmp_path_factory):
+    """A run with an ignored failure, a failed assert and an unreachable host, in both result
+    formats the project's configurations use."""
+    return run_playbook(tmp_path_factory.mktemp("play-" + request.param), PLAYBOOK, request.param)
+
+
+@pytest.mark.parametrize("result_format", ["json", "yaml"])
+def test_each_failed_item_of_a_loop_is_named(tmp_path, result_format):
+    found = failures.failed_tasks(run_playbook(tmp_path, LOOP_PLAYBOOK, result_format).splitlines(True))
+    assert [(f["task"], f["host"], f["kind"], f["message"]) for f in found] == [
+        ("Check each batch size", "here", "FAILED", "(item=2) batch size 2 is too big"),
+        ("Check each batch size", "here", "FAILED", "(item=3) batch size 3 is too big"),
+    ]
 
 
 def test_failed_tasks_are_found_and_ignored_ones_are_not(ansible_output):
