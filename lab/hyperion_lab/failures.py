@@ -45,7 +45,8 @@ def clean(line):
 def _message(first, block):
     """The failure's message: its msg field where the result has one, else the result itself."""
     # Molecule wraps long lines at spaces and indents the rest: join them back with one space.
-    found = MSG_JSON.search(" ".join(part.strip() for part in [first] + block))
+    joined = " ".join(part.strip() for part in [first] + block if part.strip())
+    found = MSG_JSON.search(joined)
     if found:
         try:
             return json.loads('"%s"' % found.group(1))
@@ -65,7 +66,7 @@ def _message(first, block):
             if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
                 text = text[1:-1]
             return text
-    return " ".join(part.strip() for part in [first] + block if part.strip())
+    return joined
 
 
 def failed_tasks(lines):
@@ -165,7 +166,7 @@ def summary(log_paths, run_dir, since=0.0, max_failures=3, max_crashes=3, width=
         failures = failed_tasks(lines)
         name = os.path.basename(path)
         if not failures:
-            last = [clean(line) for line in lines if clean(line).strip()][-max_failures:]
+            last = [line for line in map(clean, lines) if line.strip()][-max_failures:]
             out.append("%s: no failed Ansible task; it ended with:" % name)
             out.extend("  " + shorten(line, width) for line in last)
             continue
