@@ -131,8 +131,10 @@ def test_serial_logs_older_than_the_run_are_left_out(tmp_path):
 def test_an_output_without_a_failed_task_ends_with_its_last_lines(tmp_path):
     # A target that is not an Ansible run (lint, sanity, a make error): a real make failure.
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # Under `make test` this test runs inside make, whose MAKELEVEL would make the child say "make[1]".
+    top_level = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     made = subprocess.run(["make", "-C", repo, "--no-print-directory", "no-such-target"], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, check=False)
+                          stderr=subprocess.STDOUT, text=True, check=False, env=top_level)
     assert made.returncode != 0
     log = tmp_path / "lint.log"
     log.write_text(made.stdout + "\n\n")
