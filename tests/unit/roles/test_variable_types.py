@@ -46,12 +46,10 @@ def expressions(node, key=None):
     """(expression, is_condition) for every Jinja expression in a task file's data."""
     if isinstance(node, dict):
         for child_key, child in node.items():
-            for found in expressions(child, child_key):
-                yield found
+            yield from expressions(child, child_key)
     elif isinstance(node, list):
         for child in node:
-            for found in expressions(child, key):
-                yield found
+            yield from expressions(child, key)
     elif isinstance(node, str):
         if key in EXPRESSION_KEYS:
             yield node, True
