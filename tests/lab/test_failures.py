@@ -119,6 +119,19 @@ def test_summary_names_the_failed_tasks_and_the_crashed_machines(ansible_output,
     assert len(lines) == 3
 
 
+def test_a_real_guest_crash_gives_its_panic_lines(tmp_path):
+    # A lab machine's serial console after SysRq c (tools/capture/capture-guest-crash.sh): the
+    # backtrace and registers between the two lines stay out of the summary.
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "serial-sysrq-crash.log")
+    running = tmp_path / "run" / "capture-crash" / "crash1"
+    running.mkdir(parents=True)
+    with open(fixture, "rb") as handle:
+        (running / "serial.log").write_bytes(handle.read())
+    assert failures.summary([], str(tmp_path / "run")) == [
+        "serial capture-crash/crash1: [ 43.455245] Kernel panic - not syncing: sysrq triggered crash",
+        "serial capture-crash/crash1: [ 43.468117] ---[ end Kernel panic - not syncing: sysrq triggered crash ]---"]
+
+
 def test_serial_logs_older_than_the_run_are_left_out(tmp_path):
     log = tmp_path / "logs" / "demo" / "lab1-serial.log"
     log.parent.mkdir(parents=True)
