@@ -22,7 +22,7 @@ export HYPERION_LAB_CACHE ?= $(HYPERION_CACHE)/lab
 .PHONY: help setup venv link test test-lanes test-lane-1 test-lane-2 unit lint sanity changelog-lint clean docs
 
 # Parts of `make test`. Fragments included below (lab/lab.mk, ...) append their own targets:
-# - TEST_TARGETS run one after the other: the quick checks and the short lab tests;
+# - TEST_TARGETS run one after the other: the quick checks (seconds);
 # - TEST_PREPARE builds (or finds in the cache) what the long scenarios share, before they start;
 # - TEST_LANE_1 and TEST_LANE_2 are the long VM scenarios, two lanes side by side, each in order.
 #   A qemu TCG guest keeps one core busy, and a scenario's machines are often idle (one of two
@@ -44,8 +44,8 @@ TEST_LANE_2 += lint sanity
 
 help:
 	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"
-	@echo "make test    unit tests, changelog lint, the lab's own tests, then the molecule scenarios side by"
-	@echo "             side: rollout, and host_config followed by ansible-lint (production) and ansible-test sanity"
+	@echo "make test    unit tests and changelog lint, then two lanes side by side: the rollout scenario, and the"
+	@echo "             lab's VM tests, the build role's tests, host_config, ansible-lint (production), ansible-test sanity"
 	@echo "make unit | lint | sanity | changelog-lint    one part of 'make test'"
 	@echo "make docs    regenerate docs/seed-mapping.md from the profile"
 	@echo "make clean   remove .venv and .build"
