@@ -44,7 +44,8 @@ molecule-lab-smoke: setup
 # converge, idempotence, reboot, verify and destroy steps on real roles in make test.
 test-lab: test-lab-unit test-lab-vm
 
-# Parts of `make test`. The VM tests boot machines under TCG (about 3 min) and start lane 2: the
+# Parts of `make test`. The VM tests boot machines under TCG (3 min alone, 8 beside the rollout
+# scenario's create) and start lane 2: the
 # short host_config lane has room for them, the rollout lane has none. The image is built (or found
 # in the cache) before the lanes start, so that no scenario waits on another's build.
 TEST_TARGETS += test-lab-unit
