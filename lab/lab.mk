@@ -45,9 +45,9 @@ molecule-lab-smoke: setup
 test-lab: test-lab-unit test-lab-vm
 
 # Parts of `make test`. The VM tests boot machines under TCG (3 min alone, 8 beside the rollout
-# scenario's create) and start lane 2: the
-# short host_config lane has room for them, the rollout lane has none. The image is built (or found
-# in the cache) before the lanes start, so that no scenario waits on another's build.
+# scenario's create) and start lane 2: the short host_config lane has room for them, the rollout
+# lane has none. The image is built (or found in the cache) before the lanes start, so that no
+# scenario waits on another's build.
 TEST_TARGETS += test-lab-unit
 TEST_PREPARE += lab-image
 TEST_LANE_2 += test-lab-vm
