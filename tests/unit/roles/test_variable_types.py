@@ -42,6 +42,12 @@ def typed_options():
     return options
 
 
+def jinja_expressions(text):
+    """The expressions inside {{ }} and {% %} of a string, without Jinja's whitespace markers (- and +)."""
+    for match in JINJA.finditer(text):
+        yield (match.group(1) or match.group(2)).strip().strip('-+').strip()
+
+
 def expressions(node, key=None):
     """(expression, is_condition) for every Jinja expression in a task file's data."""
     if isinstance(node, dict):
@@ -54,8 +60,8 @@ def expressions(node, key=None):
         if key in EXPRESSION_KEYS:
             yield node, True
         else:
-            for match in JINJA.finditer(node):
-                yield (match.group(1) or match.group(2)).strip(), False
+            for expression in jinja_expressions(node):
+                yield expression, False
 
 
 def untyped_uses(expression, is_condition, name, kind):
@@ -87,8 +93,7 @@ def problems_in(path, options):
     with open(path) as handle:
         text = handle.read()
     if path.endswith('.j2'):
-        found = [(match.group(1) or match.group(2)).strip() for match in JINJA.finditer(text)]
-        found = [(expression, expression.split()[0] in ('if', 'elif')) for expression in found]
+        found = [(expression, expression.startswith(('if ', 'elif '))) for expression in jinja_expressions(text)]
     else:
         found = list(expressions(yaml.safe_load(text)))
     problems = []
@@ -138,3 +143,8 @@ def test_the_playbooks_cast_the_role_options_they_use():
     playbooks = sorted(glob.glob(os.path.join(ROOT, 'playbooks', '*.yml')))
     assert playbooks
     assert [problem for path in playbooks for problem in problems_in(path, every_option)] == []
+
+
+def test_template_expressions_lose_their_whitespace_markers():
+    text = "{%- if zram_multi_comp | bool %}\nrecomp={{ zram_alg -}}\n{%+ endif %}"
+    assert list(jinja_expressions(text)) == ['if zram_multi_comp | bool', 'zram_alg', 'endif']
