@@ -106,15 +106,11 @@ def failed_tasks(lines):
         if match:
             task = match.group("name")
             continue
-        match = FAILED.match(line)
+        match = FAILED.match(line) or ITEM_FAILED.match(line)
         if match:
-            pending = {"play": play, "task": task, "host": match.group("host"), "kind": match.group("kind"),
-                       "first": match.group("rest") or "", "block": [], "item": None}
-            continue
-        match = ITEM_FAILED.match(line)
-        if match:
-            pending = {"play": play, "task": task, "host": match.group("host"), "kind": "FAILED",
-                       "first": match.group("rest") or "", "block": [], "item": match.group("item")}
+            found = match.groupdict()
+            pending = {"play": play, "task": task, "host": found["host"], "kind": found.get("kind", "FAILED"),
+                       "first": found["rest"] or "", "block": [], "item": found.get("item")}
     if pending is not None:
         failures.append(pending)
     return [{"play": f["play"], "task": f["task"], "host": f["host"], "kind": f["kind"],
