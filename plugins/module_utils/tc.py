@@ -129,7 +129,12 @@ def normalize_qdiscs(data, default_dev=None):
 
 
 def _handle_major(handle):
-    return (handle or '').split(':')[0]
+    # tc prints the kernel's own mq root as handle "0:" and its children's parents as ":1", ":2", ...
+    major = (handle or '').split(':')[0]
+    try:
+        return int(major or '0', 16)
+    except ValueError:
+        return major
 
 
 def root_summary(qdiscs):

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import glob
+import json
 import os
 
 import pytest
@@ -85,3 +86,14 @@ def test_bad_json():
         parse_qdisc_json('{"kind": "cake"}')
     with pytest.raises(SourceError, match='without a kind'):
         normalize_qdiscs([{'dev': 'eth0'}])
+
+
+def test_kernel_default_mq_reads_as_mq_with_its_children():
+    # The kernel's own mq (net.core.default_qdisc on a multi-queue device) has handle 0: and tc prints its
+    # children's parents as ":1", ":2"; the check must read it as the profile writes it (mq/cake).
+    data = parse_qdisc_json(json.dumps([
+        {'kind': 'mq', 'handle': '0:', 'dev': 'enp1s0', 'root': True, 'options': {}},
+        {'kind': 'cake', 'handle': '0:', 'dev': 'enp1s0', 'parent': ':1', 'options': {}},
+        {'kind': 'cake', 'handle': '0:', 'dev': 'enp1s0', 'parent': ':2', 'options': {}},
+    ]))
+    assert root_summary(normalize_qdiscs(data)['enp1s0']) == 'mq/cake'
