@@ -12,7 +12,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hyperion.kernel.plugins.module_utils import kernel_params, qdisc_boot, zram_plan
+from ansible_collections.hyperion.kernel.plugins.module_utils import kernel_params, qdisc_boot, qdisc_intent, zram_plan
+from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import tx_queue_count
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 
 
@@ -71,8 +72,14 @@ def qdisc_batch(qdiscs, device):
     return qdisc_boot.batch_text(device, qdiscs)
 
 
+def default_route_qdisc(item, default_qdisc, device, links, explicit=None):
+    """What the default route interface needs for the resolved item qdisc:@default_route:root."""
+    tx_queues = links if isinstance(links, int) and not isinstance(links, bool) else tx_queue_count(links, device)
+    return qdisc_intent.default_route_plan(item, default_qdisc, device, tx_queues, explicit)
+
+
 class FilterModule(object):
     def filters(self):
         functions = (kgdboc_tty, kgdboc_problems, kernel_extra_params, kernel_cmdline_policy, zram_size_mib,
-                     zram_ratio_expression, zram_compression, zram_generator_conf, qdisc_batch)
+                     zram_ratio_expression, zram_compression, zram_generator_conf, qdisc_batch, default_route_qdisc)
         return dict((f.__name__, _guard(f)) for f in functions)
