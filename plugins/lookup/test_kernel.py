@@ -67,6 +67,18 @@ _raw:
     image_sha256:
       description: SHA-256 of the linux-image package.
       type: str
+    patches:
+      description: File names of the patches the source was built with, in order (BORE, ADIOS); empty for none.
+      type: list
+      elements: str
+    accepted_missing:
+      description:
+        - Profile items the kernel lacks by choice, each with the reason the build accepted (for example
+          C(CONFIG_SCHED_BORE) when no BORE patch was given). Checks of this kernel skip them with that reason.
+      type: dict
+    profile_skips:
+      description: The same items as profile overrides, C({item: {skip: reason}}), to combine into C(hyperion_profile_overrides).
+      type: dict
 '''
 
 import os

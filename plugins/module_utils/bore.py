@@ -19,6 +19,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
+from .errors import HyperionError
+
 BORE_SYSCTLS = ('kernel.sched_bore', 'kernel.sched_burst_smoothness',
                 'kernel.sched_burst_smoothness_long', 'kernel.sched_burst_smoothness_short',
                 'kernel.sched_burst_penalty_offset', 'kernel.sched_burst_penalty_scale')
@@ -55,3 +59,39 @@ def bore_state(sysctls):
         'burst_smoothness_long': long_,
         'burst_smoothness_short': short,
     }
+
+
+# The sysctls the BORE 6.x patch registers in /proc/sys/kernel, with the bounds of its ctl_table
+# (extra1, extra2): kernel/sched/bore.c of BORE 6.6.3 (shared/patches/0001-bore-6.6.3-linux6.12.patch;
+# a unit test compares this table with the patch). The kernel refuses a value outside them (EINVAL).
+BORE_SYSCTL_RANGES = {
+    'kernel.sched_bore': (0, 1),
+    'kernel.sched_burst_inherit_type': (0, 2),
+    'kernel.sched_burst_smoothness': (0, 3),
+    'kernel.sched_burst_penalty_offset': (0, 63),
+    'kernel.sched_burst_penalty_scale': (0, 4095),
+}
+
+
+def bore_sysctl_settings(settings):
+    """Check {sysctl key: value} against BORE_SYSCTL_RANGES; return [(key, int value)] sorted by key.
+
+    Values may be ints or strings of decimal digits (inventory values often are strings); booleans,
+    other keys and values outside the patch's range are refused with a message naming the key.
+    """
+    if not isinstance(settings, dict):
+        raise HyperionError('BORE settings must be a mapping of sysctl keys to values, got %s' % type(settings).__name__)
+    checked = []
+    for key in sorted(settings):
+        if key not in BORE_SYSCTL_RANGES:
+            raise HyperionError('%s is not a BORE sysctl; BORE 6.x has %s' % (key, ', '.join(sorted(BORE_SYSCTL_RANGES))))
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or (
+                isinstance(value, str) and not re.match(r'[0-9]+\Z', value)):
+            raise HyperionError('%s must be a whole number, got %r' % (key, value))
+        number = int(value)
+        low, high = BORE_SYSCTL_RANGES[key]
+        if not low <= number <= high:
+            raise HyperionError('%s must be %d to %d (the range BORE itself accepts), got %d' % (key, low, high, number))
+        checked.append((key, number))
+    return checked

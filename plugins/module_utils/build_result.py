@@ -75,6 +75,7 @@ def read_build_result(directory):
     images = [p for p in packages if os.path.basename(p).startswith('linux-image-')]
     if len(images) != 1:
         raise SourceError('%s lists %d linux-image packages, expected one' % (path, len(images)))
+    accepted = dict((str(item), str(reason)) for item, reason in (recorded.get('accepted_missing') or {}).items())
     return {
         'package_dir': directory,
         'release': recorded['kernel_release'],
@@ -83,4 +84,8 @@ def read_build_result(directory):
         'packages': packages,
         'image': images[0],
         'image_sha256': _sha256(images[0]),
+        'patches': [str(name) for name in recorded.get('patches') or []],
+        'accepted_missing': accepted,
+        # What a check of this kernel skips, in the form of profile overrides.
+        'profile_skips': dict((item, {'skip': reason}) for item, reason in accepted.items()),
     }

@@ -10,7 +10,6 @@ import shlex
 import sys
 
 import pytest
-import yaml
 
 # The collection's own reader of the test kernel build, as converge.yml uses it through the
 # hyperion.kernel.test_kernel lookup (molecule and make put the collection on this path).
@@ -45,10 +44,9 @@ def _canary_only(host):
         pytest.skip("a check of the canary's lab plans")
 
 
-def _build_vars():
-    """The build playbook's variables: one source for what was built and what this check accepts."""
-    with open(os.path.join(ROOT, "playbooks", "build_test_kernel.yml")) as handle:
-        return yaml.safe_load(handle)[0]["vars"]
+def _build():
+    """The test kernel's build record: one source for what was built and what checks of it skip."""
+    return read_build_result(package_dir(os.environ))
 
 
 @pytest.mark.repository
@@ -130,6 +128,32 @@ def test_thp_madvise(host):
     assert "[defer+madvise]" in host.file("/sys/kernel/mm/transparent_hugepage/defrag").content_string
 
 
+# What the Hyperion kernel adds out of tree, checked on the running kernel as the health gate checks
+# it: the BORE scheduler with the burst smoothness the tuning role set before the trial boot (the
+# old kernel had no BORE), and ADIOS on the lab's NVMe disk. A test kernel built without the patches
+# must report these items as skipped with the build's reason, never as passing.
+BORE_AND_ADIOS_ITEMS = ("CONFIG_SCHED_BORE", "CONFIG_MQ_IOSCHED_ADIOS", "bore:burst_smoothness", "sysctl:kernel.sched_bore",
+                        "iosched:nvme")
+
+
+def test_bore_and_adios_run_with_the_profile_settings(host):
+    build = _build()
+    overrides = dict(build["profile_skips"], **{"uname:release": RELEASE, "CONFIG_LOCALVERSION": "-hyperion"})
+    result = host.ansible("hyperion.kernel.profile_check",
+                          json.dumps({"profile": "hyperion-2.2.4", "overrides": overrides, "fail_on": "never"}),
+                          check=False, become=True)
+    assert not result.get("failed"), result.get("msg")
+    status = dict((item["id"], item) for item in result["items"])
+    if not build["patches"]:
+        assert status["CONFIG_SCHED_BORE"]["status"] == "not_applicable", status["CONFIG_SCHED_BORE"]
+        assert build["accepted_missing"]["CONFIG_SCHED_BORE"] in status["CONFIG_SCHED_BORE"]["detail"]
+        pytest.skip("the test kernel was built without the BORE and ADIOS patches: %s" % build["accepted_missing"]["CONFIG_SCHED_BORE"])
+    for item in BORE_AND_ADIOS_ITEMS:
+        assert status[item]["status"] == "pass", status[item]
+    assert status["bore:burst_smoothness"]["actual"] == "2"
+    assert "[adios]" in host.file("/sys/block/nvme0n1/queue/scheduler").content_string
+
+
 def test_the_record_of_the_full_pass_matches_and_sees_drift(host):
     """The record run 2 left is what run 3's fast path took: it matches the canary as it is (its two
     qdisc plans included), and one changed watched file is enough to bring the full pass back. Runs
@@ -167,10 +191,10 @@ def test_the_record_of_the_full_pass_matches_and_sees_drift(host):
 
 def test_profile_check_passes_every_supported_item(host):
     _canary_only(host)
-    build = _build_vars()
-    overrides = dict((item, {"skip": reason}) for item, reason in build["build_accept_missing"].items())
+    build = _build()
+    overrides = dict(build["profile_skips"])
     # The test kernel's own release string, as the build gave it.
-    overrides["CONFIG_LOCALVERSION"] = build["build_localversion"]
+    overrides["CONFIG_LOCALVERSION"] = "-hyperion"
     result = host.ansible("hyperion.kernel.profile_check",
                           json.dumps({"profile": "hyperion-2.2.4", "config_path": "/boot/config-%s" % RELEASE,
                                       "overrides": overrides, "fail_on": "recommended", "strict": True}),
@@ -181,7 +205,7 @@ def test_profile_check_passes_every_supported_item(host):
     assert counts["fail"] == 0 and counts["unknown"] == 0, result["summary"]
     assert counts["pass"] > 50, counts
     skipped = set(item["id"] for item in result["items"] if item["status"] == "not_applicable")
-    assert set(build["build_accept_missing"]) <= skipped
+    assert set(build["accepted_missing"]) <= skipped
 
 
 def test_canary_extra_kernel_parameters(host):

@@ -50,11 +50,29 @@ def linux_source():
     return out[0], out[1]
 
 
+PATCH_DIR = os.environ.get('KERNEL_PATCH_DIR') or os.path.join(ROOT, '..', 'shared', 'patches')
+
+
+def test_kernel_vars():
+    with open(os.path.join(ROOT, 'playbooks', 'build_test_kernel.yml')) as handle:
+        return yaml.safe_load(handle)[0]['vars']
+
+
 @pytest.fixture(scope='session')
 def test_kernel_accept_missing():
-    """The test kernel's accepted losses, from its playbook (one list for both)."""
-    with open(os.path.join(ROOT, 'playbooks', 'build_test_kernel.yml')) as handle:
-        return yaml.safe_load(handle)[0]['vars']['build_accept_missing']
+    """The test kernel's accepted losses without the patches, from its playbook (one list for both)."""
+    variables = test_kernel_vars()
+    return dict(variables['test_kernel_accept_missing'], **variables['test_kernel_unpatched_missing'])
+
+
+@pytest.fixture(scope='session')
+def kernel_patches():
+    """The BORE and ADIOS patches make kernel-package applies (shared/patches/ or KERNEL_PATCH_DIR)."""
+    patches = sorted(os.path.join(PATCH_DIR, name) for name in os.listdir(PATCH_DIR) if name.endswith('.patch')) \
+        if os.path.isdir(PATCH_DIR) else []
+    if not patches:
+        pytest.skip('no kernel patches in %s (set KERNEL_PATCH_DIR)' % PATCH_DIR)
+    return patches
 
 
 def run_role(tmp_path, variables):
@@ -89,6 +107,20 @@ def test_test_kernel_config_passes_the_check(tmp_path, linux_source, test_kernel
     rc, out = run_role(tmp_path, base_vars(tmp_path, linux_source, test_kernel_accept_missing))
     assert rc == 0, out
     assert 'CONFIG_SCHED_BORE: fail - no BORE patch' in out
+
+
+def test_test_kernel_config_with_bore_and_adios_has_them(tmp_path, linux_source, kernel_patches):
+    # The test kernel as make kernel-package configures it: the patches applied, nothing about BORE or
+    # ADIOS accepted as missing, so the check fails the build if Kconfig dropped either.
+    variables = base_vars(tmp_path, linux_source, test_kernel_vars()['test_kernel_accept_missing'])
+    variables['build_patches'] = kernel_patches
+    rc, out = run_role(tmp_path, variables)
+    assert rc == 0, out
+    config = [path for path in (tmp_path / 'build').glob('*/obj/.config')]
+    assert len(config) == 1, config
+    lines = config[0].read_text().splitlines()
+    for option in ('CONFIG_SCHED_BORE=y', 'CONFIG_MQ_IOSCHED_ADIOS=y', 'CONFIG_MQ_IOSCHED_DEFAULT_ADIOS=y', 'CONFIG_BLK_DEV_NVME=y'):
+        assert option in lines, option
 
 
 def test_patch_that_does_not_apply_fails_naming_it(tmp_path, linux_source, test_kernel_accept_missing):

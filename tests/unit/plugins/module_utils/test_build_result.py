@@ -78,3 +78,23 @@ def test_the_package_dir_follows_the_makefile(environ, expected):
     assert package_dir(environ) == expected
     if 'HYPERION_KERNEL_PACKAGE_DIR' not in environ:
         assert expected.startswith(cache_dir(environ))
+
+
+def test_a_record_without_patches_or_accepted_items_reads_as_none(tmp_path):
+    # Records written before the build role recorded them (the captured one is such a record).
+    recorded = make_test_kernel_build(str(tmp_path))
+    assert 'patches' not in recorded and 'accepted_missing' not in recorded
+    build = read_build_result(str(tmp_path))
+    assert build['patches'] == [] and build['accepted_missing'] == {} and build['profile_skips'] == {}
+
+
+def test_patches_and_accepted_items_come_from_the_record(tmp_path):
+    recorded = make_test_kernel_build(str(tmp_path))
+    recorded.update(patches=['0001-bore.patch', '0002-adios.patch'],
+                    accepted_missing={'CONFIG_RUST': 'test kernel built without the Rust toolchain'})
+    with open(os.path.join(str(tmp_path), 'result.json'), 'w') as handle:
+        json.dump(recorded, handle)
+    build = read_build_result(str(tmp_path))
+    assert build['patches'] == ['0001-bore.patch', '0002-adios.patch']
+    assert build['accepted_missing'] == {'CONFIG_RUST': 'test kernel built without the Rust toolchain'}
+    assert build['profile_skips'] == {'CONFIG_RUST': {'skip': 'test kernel built without the Rust toolchain'}}
