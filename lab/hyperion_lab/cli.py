@@ -8,7 +8,7 @@ import sys
 from hyperion_lab import failures as lab_failures
 from hyperion_lab import image as lab_image
 from hyperion_lab import machines as lab_machines
-from hyperion_lab.common import DEFAULT_SUITE, RUN_DIR, SUITES, LabError, log
+from hyperion_lab.common import DEFAULT_SUITE, IMAGE_COMMANDS, RUN_DIR, SUITES, LabError, log, missing_commands, require
 from hyperion_lab.inventory import machine_records, molecule_instance_config
 
 
@@ -25,6 +25,8 @@ def _names(args):
 
 
 def cmd_image(args):
+    if not lab_image.cached_image(args.suite):
+        require(IMAGE_COMMANDS)
     manifest = lab_image.ensure_image(args.suite)
     print(json.dumps(manifest, indent=2) if args.json else manifest["image"])
 
@@ -58,6 +60,7 @@ def cmd_ssh(args):
     if args.host not in known:
         raise LabError("no machine %r in lab %r; its machines are: %s" % (args.host, args.lab, " ".join(known)))
     argv = lab_machines.ssh_argv(args.lab, args.host, args.command)
+    require(argv[:1])
     os.execvp(argv[0], argv)
 
 
@@ -145,6 +148,12 @@ def main(argv=None):
         args.func(args)
     except LabError as exc:
         log("error: %s" % exc)
+        return 1
+    except FileNotFoundError as exc:
+        # A command that vanished after the checks, run without the wrappers of common: still a sentence.
+        if not exc.filename or os.sep in str(exc.filename):
+            raise
+        log("error: %s" % missing_commands([exc.filename]))
         return 1
     except KeyboardInterrupt:
         log("interrupted")

@@ -21,7 +21,7 @@ import subprocess
 import time
 
 from hyperion_lab import image as lab_image
-from hyperion_lab.common import RUN_DIR, LabError, log, pid_alive, run, tail, validate_suite, wait_until
+from hyperion_lab.common import IMAGE_COMMANDS, RUN_DIR, LabError, call, log, pid_alive, require, run, spawn, tail, validate_suite, wait_until
 from hyperion_lab.inventory import write_inventory_files
 
 DEFAULT_LAB = "demo"
@@ -34,6 +34,8 @@ MAX_MACHINES = 32
 PEER_NETWORK = "10.77.0.%d/24"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 MARKER = "hyperion-lab-"
+# The host commands that start machines and reach them.
+START_COMMANDS = ("qemu-img", "qemu-system-x86_64", "ssh")
 
 
 class Machine:
@@ -246,6 +248,8 @@ def qemu_processes(marker):
 
 def up(lab, names, suite, memory_mib=DEFAULT_MEMORY_MIB, cpus=DEFAULT_CPUS, boot_timeout=DEFAULT_BOOT_TIMEOUT):
     machines = plan(lab, names, suite, memory_mib, cpus)
+    # Every command of the start, and of the image build when no image is cached, before either begins.
+    require(START_COMMANDS + (() if lab_image.cached_image(suite) else IMAGE_COMMANDS))
     state = load_state(lab)
     if state is not None or qemu_processes("%s%s-" % (MARKER, lab)):
         if qemu_processes("%s%s-" % (MARKER, lab)):
@@ -283,7 +287,7 @@ def _start(lab, machines, manifest, boot_timeout, started):
         run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", manifest["image"], os.path.join(machine.directory, "overlay.qcow2")])
         sock.close()
         with open(os.path.join(machine.directory, "qemu.log"), "w", encoding="utf-8") as qemu_log:
-            process = subprocess.Popen(  # pylint: disable=consider-using-with
+            process = spawn(
                 machine.qemu_argv(peer_group, tcg_thread(len(machines) * machine.cpus)), cwd=machine.directory,
                 stdin=subprocess.DEVNULL, stdout=qemu_log, stderr=subprocess.STDOUT, start_new_session=True,
             )
@@ -304,8 +308,8 @@ def ssh_argv(lab, name, command=None):
 
 def ssh_ready(lab, name):
     try:
-        result = subprocess.run(ssh_argv(lab, name, ["true"]), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, timeout=30, check=False)
+        result = call(ssh_argv(lab, name, ["true"]), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, timeout=30, check=False)
     except subprocess.TimeoutExpired:
         return False
     return result.returncode == 0

@@ -1,18 +1,24 @@
-"""Missing host tools: lab/bin/debian-packages names them in a sentence (or installs them as root).
+"""Missing host tools: lab/bin/debian-packages and the lab's Python name them in a sentence.
 
-The real script runs here as a subprocess, on a PATH made of a directory of
+The real script and the real CLI run here as subprocesses, on a PATH made of a directory of
 symlinks: a tool left out of it is missing as on a machine without its package. id and apt-get
 are replaced by small scripts where a test needs another user or must not touch the host's apt.
 """
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
 
+from hyperion_lab import cli, common, machines
+from hyperion_lab import image as lab_image
+from hyperion_lab.common import LabError
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGES = os.path.join(REPO, "lab", "bin", "debian-packages")
+LAB_CLI = os.path.join(REPO, "lab", "bin", "hyperion-lab")
 PACKAGE_LIST = os.path.join(REPO, "lab", "debian-packages.txt")
 BUILD_ROLE_DEPENDENCIES = os.path.join(REPO, "roles", "build", "tasks", "dependencies.yml")
 # A package no Debian release has, and a command no machine has.
@@ -82,6 +88,16 @@ def test_the_build_group_is_the_build_roles_apt_list():
     role_packages = install["vars"]["build__apt_packages"]
     listed = [package for package, groups, _commands in list_entries() if "build" in groups]
     assert sorted(listed) == sorted(role_packages)
+
+
+def test_every_command_the_lab_runs_names_its_package():
+    known = common.command_packages()
+    # chroot is coreutils, which every Debian system has (Essential: yes).
+    for command in set(common.IMAGE_COMMANDS + machines.START_COMMANDS) - {"chroot"}:
+        assert command in known, command
+    assert known["debootstrap"] == "debootstrap"
+    assert known["sfdisk"] == "fdisk"
+    assert known["qemu-system-x86_64"] == "qemu-system-x86"
 
 
 def test_list_prints_the_groups_packages_with_base():
@@ -179,3 +195,65 @@ def test_an_installed_package_whose_command_is_not_on_path(tmp_path):
     assert result.stderr.splitlines() == [
         "make lab-up needs commands that are not on PATH although their Debian packages are installed: "
         "debootstrap (of debootstrap, in %s); add those directories to PATH (Debian puts /usr/sbin on root's PATH only)." % where]
+
+
+# The lab's Python
+
+
+def run_lab(tmp_path, path, *args):
+    env = {"PATH": path, "HOME": str(tmp_path), "HYPERION_LAB_RUN": str(tmp_path / "run"),
+           "HYPERION_LAB_CACHE": str(tmp_path / "cache"), "HYPERION_LAB_PYTHON": sys.executable,
+           # No mirror is asked: the build stops at its missing commands.
+           "HYPERION_LAB_MIRROR": "http://127.0.0.1:9/debian"}
+    return subprocess.run([LAB_CLI] + list(args), capture_output=True, text=True, env=env, check=False)
+
+
+def test_image_build_without_debootstrap_is_a_sentence(tmp_path):
+    tools = [command for command in common.IMAGE_COMMANDS if command != "debootstrap"]
+    result = run_lab(tmp_path, path_of(tmp_path, "bash", "dirname", *tools), "image")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "hyperion-lab: error: the lab needs a command that is not on PATH: debootstrap; install its Debian package with: "
+        "apt-get install debootstrap (as root; make lab-up does it itself when run as root)"]
+    assert not (tmp_path / "cache").exists()
+
+
+def test_up_names_every_missing_tool_before_anything_starts(tmp_path):
+    result = run_lab(tmp_path, path_of(tmp_path, "bash", "dirname", "ssh"), "up", "-n", "1")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip()
+    assert message.count("\n") == 0
+    assert "qemu-img, qemu-system-x86_64, debootstrap" in message
+    assert "apt-get install qemu-utils qemu-system-x86 debootstrap" in message
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_missing_executable_becomes_a_lab_error(monkeypatch):
+    """The real subprocess call: exec fails, the error names the package."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(LabError) as error:
+        common.run(["mke2fs", "-q"])
+    assert str(error.value) == ("the lab needs a command that is not on PATH: mke2fs; install its Debian package with: "
+                                "apt-get install e2fsprogs (as root; make lab-up does it itself when run as root)")
+    with pytest.raises(LabError) as error:
+        common.spawn([ABSENT_COMMAND])
+    assert str(error.value) == "the lab needs a command that is not on PATH: %s; install what provides %s" % (ABSENT_COMMAND, ABSENT_COMMAND)
+
+
+def test_a_missing_working_directory_is_not_called_a_missing_command(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        common.call([sys.executable, "-c", "pass"], cwd=str(tmp_path / "gone"))
+
+
+def test_a_command_run_outside_the_wrappers_is_still_a_sentence(tmp_path, monkeypatch, capsys):
+    """image.py runs debootstrap with subprocess itself (its source is part of the image's cache key)."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(lab_image, "cached_image", lambda suite: None)
+    monkeypatch.setattr(cli, "require", lambda commands: None)
+    monkeypatch.setattr(lab_image, "ensure_image", lambda suite: subprocess.run(["debootstrap", suite], check=False))
+    assert cli.main(["image"]) == 1
+    assert capsys.readouterr().err == (
+        "hyperion-lab: error: the lab needs a command that is not on PATH: debootstrap; install its Debian package with: "
+        "apt-get install debootstrap (as root; make lab-up does it itself when run as root)\n")
