@@ -27,7 +27,7 @@ export HYPERION_LAB_CACHE ?= $(HYPERION_CACHE)/lab
 # - TEST_LANE_1 and TEST_LANE_2 are the long VM scenarios, two lanes side by side, each in order.
 #   A qemu TCG guest keeps one core busy, and a scenario's machines are often idle (one of two
 #   machines rebooting, molecule and Ansible on the controller), so one lane alone leaves a core idle.
-TEST_TARGETS := unit changelog-lint
+TEST_TARGETS := packages-lab,build,test unit changelog-lint
 TEST_PREPARE :=
 TEST_LANE_1 :=
 TEST_LANE_2 :=
@@ -65,6 +65,16 @@ $(COLLECTION_LINK):
 link: $(COLLECTION_LINK)
 
 setup: venv link
+
+# The Debian packages of lab/debian-packages.txt that a target needs, checked before its first long
+# step: `packages-lab,build` checks the groups lab and build (and base). As root, the missing ones
+# are installed with apt-get (as .ci/run does); otherwise the check stops with one sentence naming
+# them and the command that installs them. Silent when everything is there.
+packages-%:
+	@lab/bin/debian-packages --for "make $(or $(MAKECMDGOALS),$@)" $*
+
+# kernel-package's rule is in packaging/kernel.mk; its check is added here.
+kernel-package: packages-build
 
 test: $(TEST_TARGETS)
 	$(MAKE) --no-print-directory $(sort $(TEST_PREPARE))

@@ -9,10 +9,12 @@ LAB_PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
 
 .PHONY: lab-image lab-up lab-down lab-down-all lab-ssh lab-status test-lab test-lab-unit test-lab-vm molecule-lab-smoke
 
-lab-image:
+# Each target that builds an image or starts machines first checks the lab's Debian packages (and, as
+# root, installs the missing ones): see packages-% in the Makefile.
+lab-image: packages-lab
 	$(LAB_CLI) image --suite $(SUITE)
 
-lab-up:
+lab-up: packages-lab
 	$(LAB_CLI) up -n $(N) --suite $(SUITE)
 
 lab-down:
@@ -34,10 +36,10 @@ test-lab-unit: setup
 	$(LAB_PYTEST) -m "not vm" tests/lab
 
 # The real thing: build (or reuse) the image, boot, SSH, reboot, GRUB's command line, clean stop.
-test-lab-vm: setup
+test-lab-vm: packages-lab setup
 	$(LAB_PYTEST) -m vm tests/lab
 
-molecule-lab-smoke: setup
+molecule-lab-smoke: packages-lab setup
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s lab_smoke
 
 # molecule-lab-smoke stays a target of its own: the host_config scenario runs the same create,

@@ -9,7 +9,8 @@ HYPERION_PLAYBOOK_ENV := ANSIBLE_CALLBACKS_ENABLED=hyperion.kernel.hyperion_repo
 
 .PHONY: deploy check rollback fault-kernel test-rollout molecule-rollout test-rollout-unit test-rollout-variables
 
-deploy: setup kernel-package
+# The lab's and the kernel build's Debian packages first: a missing one must not wait for the 15 min build.
+deploy: packages-lab,build setup kernel-package
 	@if $(LAB_CLI) status --lab demo 2>/dev/null | grep -q ' running '; then \
 	  echo "deploy: the demo lab is running"; else $(MAKE) --no-print-directory lab-up; fi
 	$(HYPERION_PLAYBOOK_ENV) $(BIN)/ansible-playbook deploy.yml -i $(DEPLOY_INVENTORY); \
