@@ -6,6 +6,7 @@ Each machine gets:
 - a second NIC on a network shared by the lab's machines only (qemu socket multicast on the
   loopback interface: no root, no tap, no bridge). It is a vmxnet3 device, whose Linux driver
   opens one tx queue per vCPU: a multi-queue link on which taprio can run,
+- a small empty NVMe data disk (qemu's nvme device), so the I/O scheduler rules meet an NVMe disk,
 - its serial port (GRUB, kernel, kgdboc) logged to serial.log and reachable on serial.sock,
 - a QMP socket for a clean stop.
 Everything a lab owns lives under lab/run/<lab>/; state.json is written before any qemu starts so
@@ -36,6 +37,8 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 MARKER = "hyperion-lab-"
 # The host commands that start machines and reach them.
 START_COMMANDS = ("qemu-img", "qemu-system-x86_64", "ssh")
+NVME_DISK = "nvme.qcow2"
+NVME_DISK_SIZE = "64M"
 
 
 class Machine:
@@ -98,6 +101,8 @@ class Machine:
             "-accel", "tcg,thread=" + tcg_thread, "-cpu", "max", "-smp", str(self.cpus), "-m", str(self.memory_mib),
             "-nodefaults", "-display", "none",
             "-drive", "file=overlay.qcow2,format=qcow2,if=virtio,cache=unsafe",
+            "-drive", "file=%s,format=qcow2,if=none,id=nvme0,cache=unsafe" % NVME_DISK,
+            "-device", "nvme,drive=nvme0,serial=hyperion-lab-%s" % self.name,
             "-netdev", "user,id=uplink,hostfwd=tcp:127.0.0.1:%d-:22" % self.ssh_port,
             "-device", "virtio-net-pci,netdev=uplink,mac=%s" % self.uplink_mac,
             "-netdev", "socket,id=peer,mcast=%s,localaddr=127.0.0.1" % peer_group,
@@ -285,6 +290,7 @@ def _start(lab, machines, manifest, boot_timeout, started):
     for machine, sock in zip(machines, held):
         os.makedirs(machine.directory)
         run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", manifest["image"], os.path.join(machine.directory, "overlay.qcow2")])
+        run(["qemu-img", "create", "-q", "-f", "qcow2", os.path.join(machine.directory, NVME_DISK), NVME_DISK_SIZE])
         sock.close()
         with open(os.path.join(machine.directory, "qemu.log"), "w", encoding="utf-8") as qemu_log:
             process = spawn(

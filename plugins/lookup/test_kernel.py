@@ -77,7 +77,7 @@ _raw:
           C(CONFIG_SCHED_BORE) when no BORE patch was given). Checks of this kernel skip them with that reason.
       type: dict
     profile_skips:
-      description: The same items as profile overrides, C({item: {skip: reason}}), to combine into C(hyperion_profile_overrides).
+      description: "The same items as profile overrides, C({item: {skip: reason}}), to combine into C(hyperion_profile_overrides)."
       type: dict
 '''
 
