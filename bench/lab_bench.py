@@ -259,9 +259,10 @@ def rx_since_start(text):
 
 
 def _ad_hoc_raw(repo, inventory, command, out_path, timeout=300):
-    """Each lab machine's result of one raw command (json callback), keyed by host."""
+    """Each lab machine's result of one raw command as root (json callback), keyed by host."""
+    # The lab's login is unprivileged: the recorder writes /etc and /var/lib, so the command escalates.
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), 'hyperion_fleet', '-i', inventory,
-                           '-m', 'ansible.builtin.raw', '-a', command], env=_ansible_env(repo),
+                           '--become', '-m', 'ansible.builtin.raw', '-a', command], env=_ansible_env(repo),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout, check=False)
     with open(out_path, 'w') as handle:
         handle.write(proc.stdout)

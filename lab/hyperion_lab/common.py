@@ -26,6 +26,9 @@ RUN_DIR = os.environ.get("HYPERION_LAB_RUN") or os.path.join(LAB_DIR, "run")
 # not in image.py, whose source is part of every image's cache key.
 IMAGE_COMMANDS = ("debootstrap", "ssh-keygen", "systemctl", "chroot", "sfdisk", "mke2fs", "qemu-system-x86_64", "qemu-img")
 
+# The user the lab's key logs in as: unprivileged, with password-less sudo (root cannot log in).
+LOGIN_USER = "ansible"
+
 SUITES = ("trixie", "bookworm")
 DEFAULT_SUITE = "trixie"
 

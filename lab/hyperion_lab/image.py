@@ -18,7 +18,7 @@ import subprocess
 import time
 import uuid
 
-from hyperion_lab.common import CACHE_DIR, GUEST_DIR, RUN_DIR, LabError, log, run, tail, validate_suite
+from hyperion_lab.common import CACHE_DIR, GUEST_DIR, LOGIN_USER, RUN_DIR, LabError, log, run, tail, validate_suite
 from hyperion_lab.mirror import debian_mirror
 
 PACKAGES = (
@@ -29,6 +29,8 @@ PACKAGES = (
     "python3",
     "python3-apt",
     "openssh-server",
+    # The lab is reached as an unprivileged user that escalates with sudo, as a real fleet is.
+    "sudo",
     "grub-pc",
     "linux-image-amd64",
     "iproute2",
@@ -233,8 +235,14 @@ def _customise(rootfs, work_dir, root_uuid):
     _write(os.path.join(rootfs, "etc/resolv.conf"), "nameserver 10.0.2.3\n")
     with open(os.path.join(work_dir, "id_ed25519.pub"), encoding="utf-8") as handle:
         public_key = handle.read()
-    os.makedirs(os.path.join(rootfs, "root/.ssh"), mode=0o700, exist_ok=True)
-    _write(os.path.join(rootfs, "root/.ssh/authorized_keys"), public_key, 0o600)
+    # Logins as on a real fleet: the lab's key opens the unprivileged LOGIN_USER, which may sudo without a
+    # password; root has no key and sshd refuses it (lab/guest/etc/ssh/sshd_config.d).
+    run(["chroot", rootfs, "useradd", "--create-home", "--shell", "/bin/bash", "--comment", "fleet login", LOGIN_USER])
+    home = "home/" + LOGIN_USER
+    os.makedirs(os.path.join(rootfs, home, ".ssh"), mode=0o700, exist_ok=True)
+    _write(os.path.join(rootfs, home, ".ssh/authorized_keys"), public_key, 0o600)
+    run(["chroot", rootfs, "chown", "-R", "%s:%s" % (LOGIN_USER, LOGIN_USER), "/" + home + "/.ssh"])
+    _write(os.path.join(rootfs, "etc/sudoers.d/hyperion-lab"), "%s ALL=(ALL:ALL) NOPASSWD: ALL\n" % LOGIN_USER, 0o440)
     run(["systemctl", "--root=" + rootfs, "enable"] + list(ENABLED_UNITS))
     run(["systemctl", "--root=" + rootfs, "mask"] + list(MASKED_UNITS))
     # Later grub-pc upgrades inside a machine must know where GRUB lives instead of asking.

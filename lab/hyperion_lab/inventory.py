@@ -2,8 +2,10 @@
 import json
 import os
 
+from hyperion_lab.common import LOGIN_USER
+
 SSH_OPTIONS = (
-    ("User", "root"),
+    ("User", LOGIN_USER),
     ("IdentitiesOnly", "yes"),
     # Every lab machine is new and shares the image's host keys: nothing to check them against.
     ("StrictHostKeyChecking", "no"),
@@ -24,7 +26,7 @@ def machine_records(machines, private_key):
         machine.name: {
             "address": "127.0.0.1",
             "port": machine.ssh_port,
-            "user": "root",
+            "user": LOGIN_USER,
             "identity_file": private_key,
             "peer_addr": machine.peer_addr.split("/", 1)[0],
             "serial_log": machine.serial_log,

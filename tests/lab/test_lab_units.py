@@ -180,8 +180,11 @@ def test_inventory_files_describe_every_machine(tmp_path):
     hosts = inventory["all"]["children"]["hyperion_lab"]["hosts"]
     assert hosts["lab1"]["ansible_port"] == 2201
     assert hosts["cafe1"]["ansible_ssh_private_key_file"] == "/keys/id_ed25519"
+    # A fleet's login: unprivileged, escalating with sudo where a play asks for it (root cannot log in).
+    assert hosts["lab1"]["ansible_user"] == "ansible" and "ansible_become" not in hosts["lab1"]
     ssh_config = (tmp_path / "ssh_config").read_text(encoding="utf-8")
     assert "Host cafe1\n    HostName 127.0.0.1\n    Port 2202\n" in ssh_config
+    assert "    User ansible\n" in ssh_config
     assert json.loads((tmp_path / "machines.json").read_text(encoding="utf-8"))["lab1"]["port"] == 2201
 
 
@@ -214,6 +217,9 @@ def test_qemu_command_line_carries_identity_and_lab_marker():
     assert "guest=hyperion-lab-unit-lab1" in argv
     assert "user,id=uplink,hostfwd=tcp:127.0.0.1:2222-:22" in argv
     assert "type=1,serial=hyperion-lab host=lab1 peer_mac=52:54:00:a7:01:01 peer_addr=10.77.0.1/24" in argv
+    # Every machine has an NVMe data disk besides its virtio root disk.
+    assert argv[argv.index("nvme,drive=nvme0,serial=hyperion-lab-lab1") - 1] == "-device"
+    assert "file=nvme.qcow2,format=qcow2,if=none,id=nvme0,cache=unsafe" in argv
 
 
 # Mirror

@@ -7,6 +7,7 @@ Marked `vm`: run by `make test-lab-vm` (part of `make test-lab`), not by `make u
 """
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -27,8 +28,11 @@ def lab_cli(*args, check=True):
     return subprocess.run([CLI] + list(args), capture_output=True, text=True, check=check)
 
 
-def on(name, command, check=True):
-    """Run a shell command on a lab machine through the lab's own ssh."""
+def on(name, command, check=True, root=False):
+    """Run a shell command on a lab machine through the lab's own ssh (the unprivileged login; root=True
+    runs it through sudo, as a play with become does)."""
+    if root:
+        command = "sudo -n sh -c %s" % shlex.quote(command)
     return subprocess.run(machines.ssh_argv(LAB, name, [command]), capture_output=True, text=True, check=check, stdin=subprocess.DEVNULL)
 
 
@@ -60,12 +64,23 @@ def test_every_machine_answers_ansible(lab):
     assert result.stdout.count("SUCCESS") == len(NAMES)
 
 
-def test_module_calls_fill_the_bytecode_cache(lab):
-    """The guests keep the compiled code of Ansible's zipped module_utils (hyperion_lab_bytecode_cache)."""
+def test_the_login_is_unprivileged_and_escalates_with_sudo(lab):
+    """As on a real fleet: the lab's key opens the unprivileged user, which may sudo; root cannot log in."""
     del lab
-    result = ansible("vm1", "-m", "ansible.builtin.stat", "-a", "path=/etc/hostname")
+    assert on("vm1", "id -un").stdout.strip() == "ansible"
+    assert on("vm1", "id -u", root=True).stdout.strip() == "0"
+    assert on("vm1", "sshd -T -C user=root 2>/dev/null | grep -i '^permitrootlogin'", root=True).stdout.split() == ["permitrootlogin", "no"]
+    result = ansible("vm1", "-m", "ansible.builtin.command", "-a", "id -u", "-e", "ansible_user=root")
+    assert result.returncode != 0 and "Permission denied" in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_module_calls_fill_the_bytecode_cache(lab):
+    """The guests keep the compiled code of Ansible's zipped module_utils (hyperion_lab_bytecode_cache), for
+    module calls that run as root (become), as the roles' do."""
+    del lab
+    result = ansible("vm1", "--become", "-m", "ansible.builtin.stat", "-a", "path=/etc/hostname")
     assert result.returncode == 0, result.stdout + result.stderr
-    cached = on("vm1", "ls /var/cache/hyperion-lab/bytecode").stdout.split()
+    cached = on("vm1", "ls /var/cache/hyperion-lab/bytecode", root=True).stdout.split()
     assert len(cached) > 20, cached
 
 
@@ -103,7 +118,7 @@ def test_taprio_runs_on_the_multi_queue_peer_link(lab):
     assert len([queue for queue in queues if queue.startswith("tx-")]) >= 2
     taprio = ("tc qdisc replace dev %s parent root handle 100 taprio num_tc 2 map 0 1 queues 1@0 1@1 "
               "base-time 0 sched-entry S 01 300000 sched-entry S 02 300000 clockid CLOCK_TAI" % link)
-    result = on("vm1", taprio, check=False)
+    result = on("vm1", taprio, check=False, root=True)
     assert result.returncode == 0, result.stderr
     qdiscs = json.loads(on("vm1", "tc -j qdisc show dev %s" % link).stdout)
     assert any(qdisc["kind"] == "taprio" for qdisc in qdiscs)

@@ -6,7 +6,8 @@
 set -euo pipefail
 lab=$1 machine=$2 outdir=$3
 top=$(git rev-parse --show-toplevel)
-remote() { "$top/lab/bin/hyperion-lab" ssh --lab "$lab" "$machine" "$@"; }
+# The lab's login is unprivileged; each remote command reads as root, as the modules do (become).
+remote() { "$top/lab/bin/hyperion-lab" ssh --lab "$lab" "$machine" "sudo -n sh -c '$*'"; }
 mkdir -p "$outdir/root/proc/sys/kernel"
 for path in /boot/grub/grub.cfg /boot/grub/grubenv /etc/default/grub /proc/cmdline /etc/os-release; do
   mkdir -p "$outdir/root$(dirname "$path")"

@@ -15,7 +15,7 @@ serial=$("$cli" up --lab "$lab" --names "$machine" --json \
 [ -f "$serial" ] || { echo "no serial log for $machine of lab $lab" >&2; exit 1; }
 start=$(wc -l < "$serial")
 # The shell never answers: the kernel dies under it. /proc/sysrq-trigger works for root whatever kernel.sysrq says.
-timeout 30 "$cli" ssh --lab "$lab" "$machine" "sh -c 'sleep 1; echo c > /proc/sysrq-trigger' &" >/dev/null 2>&1 || true
+timeout 30 "$cli" ssh --lab "$lab" "$machine" "sudo -n sh -c 'sleep 1; echo c > /proc/sysrq-trigger' &" >/dev/null 2>&1 || true
 for _ in $(seq 120); do
   grep -q -a "end Kernel panic" "$serial" && break
   sleep 1

@@ -167,7 +167,7 @@ def test_the_record_of_the_full_pass_matches_and_sees_drift(host):
 
     def convergence(**extra):
         return host.ansible("hyperion.kernel.convergence_info",
-                            json.dumps(dict({"fingerprint": record["fingerprint"]}, **extra)), check=False)
+                            json.dumps(dict({"fingerprint": record["fingerprint"]}, **extra)), check=False, become=True)
     result = convergence(max_age_days=7)
     assert result["converged"] is True, result["reasons"]
     # The same record dated back to January stands no more under the role's default maximum age.
@@ -198,7 +198,7 @@ def test_profile_check_passes_every_supported_item(host):
     result = host.ansible("hyperion.kernel.profile_check",
                           json.dumps({"profile": "hyperion-2.2.4", "config_path": "/boot/config-%s" % RELEASE,
                                       "overrides": overrides, "fail_on": "recommended", "strict": True}),
-                          check=False)
+                          check=False, become=True)
     assert not result.get("failed"), result.get("msg")
     assert result["compliant"] is True
     counts = result["summary"]["counts"]

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Facts the rollout needs before it touches a host, in one round trip, as one JSON object:
-# architecture, free space on /boot, firmware and Secure Boot, bootloader, running release.
+# architecture, free space on /boot, firmware and Secure Boot, bootloader, running release, and the
+# user it runs as (without root, the bootloader's tools in /usr/sbin are not even on the PATH).
 set -u
 
 boot_free_kib=$(df -Pk /boot 2>/dev/null | awk 'NR == 2 {print $4}')
@@ -31,4 +32,5 @@ fi
 
 printf '{"architecture": "%s", "boot_free_kib": %s, "firmware": "%s", "secure_boot": %s, ' \
     "$(uname -m)" "$boot_free_kib" "$firmware" "$secure_boot"
-printf '"bootloader": "%s", "boot_once": %s, "release": "%s"}\n' "$bootloader" "$boot_once" "$(uname -r)"
+printf '"bootloader": "%s", "boot_once": %s, "release": "%s", "user": "%s", "uid": %s}\n' \
+    "$bootloader" "$boot_once" "$(uname -r)" "$(id -un)" "$(id -u)"
