@@ -21,11 +21,12 @@ description:
   - The record of a host holds the last C(hyperion.kernel.profile_check) result (kernel release,
     counts, failing items), failed and unreachable tasks, and the outcome a playbook sets with
     C(ansible.builtin.set_fact) of C(hyperion_report_outcome) and C(hyperion_report_reason) (or C(rollout_report_outcome), C(rollout_report_reason)).
+  - Writes nothing for ad-hoc commands (C(ansible -m ...)).
 author:
   - Hyperion kernel project (@hyperion-kernel)
 requirements:
-  - enable in ansible.cfg (C(callbacks_enabled = hyperion.kernel.hyperion_report)) or with
-    E(ANSIBLE_CALLBACKS_ENABLED)
+  - enable in ansible.cfg (C(callbacks_enabled = hyperion.kernel.hyperion_report)), as the ansible.cfg of the
+    collection's checkout does, or with E(ANSIBLE_CALLBACKS_ENABLED); the playbooks say when it is off
 options:
   report_dir:
     description:
@@ -58,6 +59,8 @@ from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.hyperion.kernel.plugins.module_utils import fleet_report
 
+# The name ansible-core gives the playbook of an ad-hoc command.
+_ADHOC_PLAYBOOK = '__adhoc_playbook__'
 _FORMAT_FILES = {'json': 'report.json', 'junit': 'junit.xml', 'markdown': 'report.md', 'html': 'report.html'}
 
 
@@ -166,6 +169,10 @@ class CallbackModule(CallbackBase):
     # End of run -----------------------------------------------------------------------------
 
     def v2_playbook_on_stats(self, stats):
+        # Ad-hoc commands (`ansible -m ...`) are no fleet run: ansible.cfg enables the callback for
+        # every command, and only playbook runs get a report.
+        if self._playbook == _ADHOC_PLAYBOOK:
+            return
         self._close_play()
         aborted = self._stopped_early or (self._plays_total and self._plays_started < self._plays_total)
         finished = _now()

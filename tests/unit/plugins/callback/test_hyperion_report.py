@@ -94,3 +94,23 @@ def test_run_stopped_by_max_fail_percentage(tmp_path):
     assert hosts == {'one': 'failed', 'two': 'not_reached', 'three': 'not_reached'}
     assert report['aborted'] and 'RUN STOPPED EARLY' in proc.stdout
     assert report['hosts'][0]['reason'] == 'Fail on the first host: kernel did not come back'
+
+
+def test_the_checkout_enables_the_report_and_ad_hoc_commands_write_none(tmp_path):
+    # Without ANSIBLE_CALLBACKS_ENABLED: the checkout's ansible.cfg alone enables the callback, so a
+    # plain `ansible-playbook check.yml` writes the report; an ad-hoc command writes none.
+    inv = tmp_path / 'inventory.ini'
+    inv.write_text('[hyperion_fleet]\ncontroller ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
+    env = dict((key, value) for key, value in os.environ.items() if key != 'ANSIBLE_CALLBACKS_ENABLED')
+    env.update(ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+               HYPERION_REPORT_DIR=str(tmp_path / 'reports'), ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0')
+    adhoc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', str(inv), 'hyperion_fleet',
+                            '-m', 'ansible.builtin.ping'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, env=env, cwd=str(tmp_path), check=False)
+    assert adhoc.returncode == 0, adhoc.stdout
+    assert not (tmp_path / 'reports').exists()
+    proc = subprocess.run([PLAYBOOK, '-i', str(inv), os.path.join(REPO, 'check.yml')], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, env=env, cwd=str(tmp_path), check=False)
+    assert 'HYPERION REPORT' in proc.stdout, proc.stdout
+    with open(str(tmp_path / 'reports' / 'latest' / 'report.json')) as handle:
+        assert json.load(handle)['playbook'] == 'check'
