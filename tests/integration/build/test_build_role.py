@@ -116,7 +116,7 @@ def test_test_kernel_config_with_bore_and_adios_has_them(tmp_path, linux_source,
     variables['build_patches'] = kernel_patches
     rc, out = run_role(tmp_path, variables)
     assert rc == 0, out
-    config = [path for path in (tmp_path / 'build').glob('*/obj/.config')]
+    config = list((tmp_path / 'build').glob('*/obj/.config'))
     assert len(config) == 1, config
     lines = config[0].read_text().splitlines()
     for option in ('CONFIG_SCHED_BORE=y', 'CONFIG_MQ_IOSCHED_ADIOS=y', 'CONFIG_MQ_IOSCHED_DEFAULT_ADIOS=y', 'CONFIG_BLK_DEV_NVME=y'):
