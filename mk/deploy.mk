@@ -45,10 +45,11 @@ TEST_TARGETS += test-rollout-variables
 test-rollout: setup kernel-package fault-kernel
 	$(MAKE) --no-print-directory molecule-rollout
 
-# The scenario alone, with both kernels already built (test-rollout builds or finds them first).
-molecule-rollout: setup
+# The scenario alone, with both kernels already built (test-rollout builds or finds them first). It
+# runs the collection as a user installs it, with only its declared dependencies (mk/collection.mk).
+molecule-rollout: setup collection-install
 	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s rollout
+	$(ONLY_INSTALLED_COLLECTIONS) $(BIN)/molecule test -s rollout
 
 # Part of `make test`: the longest scenario, in a lane of its own (make test builds or finds both
 # kernels first). The kernel package pipeline (repo and kernel roles) is proved here too.

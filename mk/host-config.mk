@@ -5,9 +5,10 @@
 test-host-config: setup
 	$(MAKE) --no-print-directory molecule-host-config
 
-# The scenario alone; make test runs it in a lane.
-molecule-host-config: setup
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/collections $(BIN)/molecule test -s host_config
+# The scenario alone; make test runs it in a lane. It runs the collection as a user installs it, with
+# only its declared dependencies (mk/collection.mk).
+molecule-host-config: setup collection-install
+	$(ONLY_INSTALLED_COLLECTIONS) $(BIN)/molecule test -s host_config
 
 # Part of `make test`: converge, idempotence, the refusals and a reboot (side_effect), testinfra and
 # profile_check from outside, in the lane beside the rollout.
