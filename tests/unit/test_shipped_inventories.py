@@ -116,3 +116,22 @@ def test_the_site_inventories_log_in_unprivileged(tmp_path):
     for name in SHIPPED:
         for host, templar in _hosts(_inventory_dir(name, tmp_path)):
             assert templar.template(templar.available_variables['ansible_user']) == 'ansible', (name, host)
+
+
+@pytest.mark.parametrize('group, site', [('gaming_cafe', 'gaming-cafe'), ('lab', 'lab')])
+def test_the_demo_runs_the_site_policies(group, site):
+    """What the tests run is what ships: the demo's policy group_vars are the site inventories' files."""
+    demo = os.path.join(INVENTORIES, 'demo', 'group_vars', group)
+    shipped = os.path.join(INVENTORIES, site, 'group_vars', group)
+    assert sorted(os.listdir(demo)) == sorted(os.listdir(shipped))
+    for name in os.listdir(demo):
+        assert os.path.realpath(os.path.join(demo, name)) == os.path.realpath(os.path.join(shipped, name)), name
+
+
+def test_the_demo_has_the_site_group_structure(tmp_path):
+    groups = {}
+    for name in ('demo', 'gaming-cafe', 'lab'):
+        inventory = InventoryManager(loader=DataLoader(), sources=[_inventory_dir(name, tmp_path / name)])
+        groups[name] = set(inventory.groups)
+    assert {'hyperion_fleet', 'canary', 'gaming_cafe'} <= groups['gaming-cafe'] & groups['demo']
+    assert {'hyperion_fleet', 'canary', 'lab'} <= groups['lab'] & groups['demo']
