@@ -32,7 +32,6 @@ import pytest
 import yaml
 
 import ansible
-from ansible.playbook.block import Block
 from ansible.playbook.play import Play
 from ansible.playbook.task import Task
 

@@ -171,6 +171,7 @@ def test_profile_check_runs_on_this_machine(installed):
     assert host['summary']['total'] > 100, sorted(host)
     assert host['summary']['failed_required'] or not host.get('failed'), host['summary']
 
+
 def test_a_dependency_left_out_fails_to_load(installed, tmp_path):
     """The isolation is real: without community.general the network role does not load; with the
     ansible package's collections visible (no ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false) it would."""
