@@ -12,23 +12,27 @@ __metaclass__ = type
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
 import yaml
 
-from ansible.inventory.manager import InventoryManager
-from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
-from ansible.template import Templar
-from ansible.vars.manager import VariableManager
-
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 INVENTORIES = os.path.join(REPO, 'inventories')
 SHIPPED = sorted(name for name in os.listdir(INVENTORIES) if os.path.isdir(os.path.join(INVENTORIES, name)))
 FLEET_PLAYBOOKS = ('deploy.yml', 'rollback.yml', 'check.yml')
-# Lookups in the inventories (ansible.builtin.file, hyperion.kernel.test_kernel) load as in ansible-playbook.
-init_plugin_loader([os.path.join(REPO, '.build', 'collections')])
+# Templates every variable the inventory sets, for every host of the fleet, as a play would: the real
+# ansible-playbook, no connection (debug needs none).
+TEMPLATE_PLAYBOOK = """\
+- name: Template the inventory's variables
+  hosts: hyperion_fleet
+  gather_facts: false
+  tasks:
+    - name: Template them
+      ansible.builtin.debug:
+        msg: "{{ dict(names | zip(query('ansible.builtin.vars', *names, default='(unset)'))) | to_json }}"
+"""
 
 
 def _demo_copy(tmp_path):
@@ -66,12 +70,24 @@ def _variable_names(directory):
     return names
 
 
-def _hosts(directory):
-    loader = DataLoader()
-    inventory = InventoryManager(loader=loader, sources=[directory])
-    variables = VariableManager(loader=loader, inventory=inventory)
-    for host in inventory.get_hosts('hyperion_fleet'):
-        yield host.name, Templar(loader=loader, variables=variables.get_vars(host=host))
+def _templated(directory, tmp_path):
+    """{host: {variable: templated value}} of every variable the inventory sets, or the failures."""
+    playbook = tmp_path / 'template-inventory.yml'
+    playbook.write_text(TEMPLATE_PLAYBOOK)
+    names = sorted(_variable_names(directory) | {'ansible_user', 'ansible_become', 'hyperion_profile_overrides',
+                                                 'hyperion_profile_overlays'})
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.build', 'collections'), ANSIBLE_NOCOLOR='1')
+    env.pop('ANSIBLE_CALLBACKS_ENABLED', None)
+    env['HYPERION_REPORT_DIR'] = str(tmp_path / 'reports')
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', directory, str(playbook),
+                           '-e', json.dumps({'names': names})], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, env=env, cwd=str(tmp_path), check=False)
+    document = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index('{'):])[0]
+    results = document['plays'][0]['tasks'][0]['hosts']
+    failed = dict((host, result.get('msg')) for host, result in results.items() if result.get('failed'))
+    assert proc.returncode == 0 and not failed, 'variables that do not template: %s %s' % (failed, proc.stderr)
+    return dict((host, json.loads(result['msg'])) for host, result in results.items())
 
 
 def _fleet_plays():
@@ -85,37 +101,28 @@ def _fleet_plays():
 @pytest.mark.parametrize('name', SHIPPED)
 def test_every_variable_templates_for_every_host(name, tmp_path):
     directory = _inventory_dir(name, tmp_path)
-    names = _variable_names(directory)
-    assert 'hyperion_profile_overlays' in names or name == 'demo', names
-    hosts = 0
-    for host, templar in _hosts(directory):
-        hosts += 1
-        for variable in sorted(names | {'ansible_user', 'hyperion_profile_overrides', 'hyperion_profile_overlays'}):
-            if templar.available_variables.get(variable) is None:
-                continue
-            try:
-                templar.template(templar.available_variables[variable])
-            except Exception as exc:  # pylint: disable=broad-except
-                pytest.fail('%s: %s of %s does not template: %s' % (name, variable, host, exc))
-    assert hosts > 0, '%s has no host in hyperion_fleet' % name
+    hosts = _templated(directory, tmp_path)
+    assert hosts, '%s has no host in hyperion_fleet' % name
+    for host, values in hosts.items():
+        assert values['hyperion_profile_overlays'], (name, host)
 
 
 @pytest.mark.parametrize('name', SHIPPED)
 def test_a_login_that_is_not_root_can_escalate_in_every_fleet_play(name, tmp_path):
     plays = list(_fleet_plays())
     assert len(plays) >= 10, plays
-    for host, templar in _hosts(_inventory_dir(name, tmp_path)):
-        login = templar.template(templar.available_variables.get('ansible_user', '(the controller user)'))
-        if login == 'root' or templar.template(templar.available_variables.get('ansible_become', False)):
+    for host, values in _templated(_inventory_dir(name, tmp_path), tmp_path).items():
+        if values['ansible_user'] == 'root' or values['ansible_become'] not in ('(unset)', False, 'false', 'no'):
             continue
         lacking = ['%s: %s' % (playbook, play.get('name')) for playbook, play in plays if play.get('become') is not True]
-        assert not lacking, '%s logs in to %s as %s, and these plays do not escalate: %s' % (name, host, login, lacking)
+        assert not lacking, '%s logs in to %s as %s, and these plays do not escalate: %s' % (
+            name, host, values['ansible_user'].replace('(unset)', '(the controller user)'), lacking)
 
 
 def test_the_site_inventories_log_in_unprivileged(tmp_path):
     for name in SHIPPED:
-        for host, templar in _hosts(_inventory_dir(name, tmp_path)):
-            assert templar.template(templar.available_variables['ansible_user']) == 'ansible', (name, host)
+        for host, values in _templated(_inventory_dir(name, tmp_path / name), tmp_path).items():
+            assert values['ansible_user'] == 'ansible', (name, host)
 
 
 @pytest.mark.parametrize('group, site', [('gaming_cafe', 'gaming-cafe'), ('lab', 'lab')])
@@ -131,7 +138,9 @@ def test_the_demo_runs_the_site_policies(group, site):
 def test_the_demo_has_the_site_group_structure(tmp_path):
     groups = {}
     for name in ('demo', 'gaming-cafe', 'lab'):
-        inventory = InventoryManager(loader=DataLoader(), sources=[_inventory_dir(name, tmp_path / name)])
-        groups[name] = set(inventory.groups)
-    assert {'hyperion_fleet', 'canary', 'gaming_cafe'} <= groups['gaming-cafe'] & groups['demo']
-    assert {'hyperion_fleet', 'canary', 'lab'} <= groups['lab'] & groups['demo']
+        listing = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i',
+                                  _inventory_dir(name, tmp_path / name), '--list'], stdout=subprocess.PIPE,
+                                 universal_newlines=True, check=True).stdout
+        groups[name] = set(key for key, value in json.loads(listing).items() if isinstance(value, dict) and key != '_meta')
+    assert {'hyperion_fleet', 'canary', 'gaming_cafe'} <= groups['gaming-cafe'] & groups['demo'], groups
+    assert {'hyperion_fleet', 'canary', 'lab'} <= groups['lab'] & groups['demo'], groups
