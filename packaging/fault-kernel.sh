@@ -58,13 +58,21 @@ if [ "$src_real" != "$src" ]; then
     [ "$(readlink -f "$shadow")" = "$shadow" ] || die "cannot rebuild the source path $src (nested symlinks)"
 fi
 
+# A patched build keeps its source inside the good build's directory ($good/src, a patched copy):
+# the copy gets a mount point there, bound to the real tree before $work covers $good.
+inner_src=""
+case "$src" in "$good"/*) inner_src=${src#"$good"/}; mkdir -p "$work/$inner_src" ;; esac
+
 # Inside the namespace $good shows $work: the same paths, the copy's files; bindeb-pkg writes the
 # packages next to obj/, so into $work as well.
 echo "fault-kernel: make bindeb-pkg -j$jobs (log: $work/build.log)" >&2
 # shellcheck disable=SC2016  # the inner script expands its own arguments
 if ! unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
-        good=$1 work=$2 src=$3 src_real=$4 shadow=$5 localversion=$6 jobs=$7
-        mount --bind "$work" "$good"
+        good=$1 work=$2 src=$3 src_real=$4 shadow=$5 localversion=$6 jobs=$7 inner_src=$8
+        if [ -n "$inner_src" ]; then
+            mount --bind "$good/$inner_src" "$work/$inner_src"
+        fi
+        mount --rbind "$work" "$good"
         if [ -n "$shadow" ]; then
             mount -t tmpfs fault-kernel-src "$shadow"
             mkdir -p "$src"
@@ -74,7 +82,7 @@ if ! unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
         make -C "$src" "O=$good/obj" ARCH=x86_64 -s olddefconfig
         grep -qx "# CONFIG_EXT4_FS is not set" "$good/obj/.config" || { echo "olddefconfig brought CONFIG_EXT4_FS back"; exit 1; }
         make -C "$src" "O=$good/obj" ARCH=x86_64 "-j$jobs" bindeb-pkg
-    ' fault-kernel "$good" "$work" "$src" "$src_real" "$shadow" "$fault_localversion" "$jobs" > "$work/build.log" 2>&1; then
+    ' fault-kernel "$good" "$work" "$src" "$src_real" "$shadow" "$fault_localversion" "$jobs" "$inner_src" > "$work/build.log" 2>&1; then
     tail -n 40 "$work/build.log" >&2
     die "the build failed; log in $work/build.log"
 fi
