@@ -149,8 +149,8 @@ def default_route_plan(item, default_qdisc, device, tx_queues, explicit=None):
                        % (' and '.join(v for v in values if v in EXPLICIT_ONLY),
                           's' if len([v for v in values if v in EXPLICIT_ONLY]) == 1 else '', device))
         raise HyperionError('profile item %s wants %s and net.core.default_qdisc=%s gives %s on %s, but the role cannot '
-                            'build any of the values alone: %s.' % (ITEM_ID, wanted, default_qdisc, given, device,
-                                                                   '; '.join(why)))
+                            'build any of the values alone: %s.'
+                            % (ITEM_ID, wanted, default_qdisc, given, device, '; '.join(why)))
     if tx_queues > 1:
         # One child per tx queue keeps the device's queues apart; a plain root would take one lock for all of them.
         buildable = [v for v in buildable if v.startswith('mq/')] + [v for v in buildable if not v.startswith('mq/')]
