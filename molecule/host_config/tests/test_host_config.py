@@ -1,7 +1,7 @@
 """testinfra checks of the host_config scenario, from outside, after the reboot of side_effect.
 
-hc-stock runs Debian's kernel with the gaming cafe policy; the rollout scenario checks the same roles
-on the Hyperion test kernel."""
+hc-stock runs Debian's kernel with the gaming cafe policy and a host override of qdisc:@default_route:root
+(fq); the rollout scenario checks the same roles on the Hyperion test kernel."""
 import json
 import os
 import sys
@@ -65,12 +65,14 @@ def test_congestion_control_and_default_qdisc(host):
     assert host.file("/proc/sys/net/core/default_qdisc").content_string.strip() == "cake"
 
 
-def test_uplink_runs_cake(host):
+def test_uplink_runs_the_hosts_override_after_the_reboot(host):
+    # The uplink carries the default route; molecule.yml overrides qdisc:@default_route:root to fq while
+    # net.core.default_qdisc stays the profile's cake: without the role's plan it would come back as cake.
     uplink = device_with_address(host, UPLINK_NET)
-    root = qdisc_root(qdiscs(host, uplink))
-    assert root["kind"] == "cake"
-    assert root["options"]["bandwidth"] == 6250000  # 50Mbit in bytes per second
+    assert uplink in host.check_output("ip -j route show default")
+    assert qdisc_root(qdiscs(host, uplink))["kind"] == "fq"
     assert host.service("hyperion-qdisc@%s.service" % uplink).is_enabled
+    assert host.file("/etc/hyperion-kernel/qdisc/%s.tc" % uplink).content_string == "qdisc replace dev %s root fq\n" % uplink
 
 
 def test_peer_link_plan(host):
@@ -103,9 +105,13 @@ def test_profile_check_items_of_these_roles_pass(host):
     report = json.loads(host.file("/var/lib/host_config_profile_check.json").content_string)
     status = dict((item["id"], item["status"]) for item in report["items"])
     for item in ("sysctl:kernel.sysrq", "cmdline:kgdboc", "zram:zram0:comp_algorithm", "swap:zram0:priority",
-                 "modparam:zswap.enabled", "sysctl:net.ipv4.tcp_congestion_control", "thp:defrag"):
+                 "modparam:zswap.enabled", "sysctl:net.ipv4.tcp_congestion_control", "sysctl:net.core.default_qdisc",
+                 "qdisc:@default_route:root", "thp:defrag"):
         assert status[item] == "pass", item
     assert status["zram:zram0:recomp_algorithm"] == "not_applicable"
+    # The check ran with the host's override: it expected fq there, as the role configured.
+    qdisc = [item for item in report["items"] if item["id"] == "qdisc:@default_route:root"][0]
+    assert qdisc["actual"] == "fq", qdisc
 
 
 @pytest.mark.parametrize("path", ["/etc/systemd/zram-generator.conf", "/etc/udev/rules.d/60-hyperion-iosched.rules",
