@@ -81,6 +81,7 @@ def run_role(tmp_path, variables):
     extra = tmp_path / 'vars.json'
     extra.write_text(json.dumps(variables))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
+               HYPERION_REPORT_DIR=str(tmp_path / 'reports'),
                PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
     proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), str(playbook), '-e', '@' + str(extra)],
                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
