@@ -120,7 +120,7 @@ def test_taprio_runs_on_the_multi_queue_peer_link(lab):
               "base-time 0 sched-entry S 01 300000 sched-entry S 02 300000 clockid CLOCK_TAI" % link)
     result = on("vm1", taprio, check=False, root=True)
     assert result.returncode == 0, result.stderr
-    qdiscs = json.loads(on("vm1", "tc -j qdisc show dev %s" % link).stdout)
+    qdiscs = json.loads(on("vm1", "tc -j qdisc show dev %s" % link, root=True).stdout)
     assert any(qdisc["kind"] == "taprio" for qdisc in qdiscs)
 
 
