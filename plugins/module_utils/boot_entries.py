@@ -40,12 +40,12 @@ from .bootloader import (BOOTLOADERS, CmdlineError, FilePlan, _Host, atomic_writ
 from .errors import HyperionError
 
 DEFAULT_DEFAULT_DROPIN = '90-hyperion-boot-entry.cfg'
-DROPIN_NAME_RE = re.compile(r'^[A-Za-z0-9_.-]+\.cfg$')
-RELEASE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+~-]*$')
+DROPIN_NAME_RE = re.compile(r'[A-Za-z0-9_.-]+\.cfg')
+RELEASE_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.+~-]*')
 LOADER_VENDOR_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f'
 DEFAULT_DROPIN_HEADER = ('# Managed by hyperion.kernel.boot_entry: GRUB boots the entry saved in grubenv\n'
                          '# (grub-set-default, grub-reboot). Edits here are overwritten.\n')
-_MENU_RE = re.compile(r'^\s*(menuentry|submenu)\s+(.*?)\s*\{\s*$')
+_MENU_RE = re.compile(r'\s*(menuentry|submenu)\s+(.*?)\s*\{\s*')
 _LINUX_RE = re.compile(r'^\s*linux(?:16|efi)?\s+(\S+)')
 _WORD_RE = re.compile(r"'([^']*)'|\"((?:[^\"\\]|\\.)*)\"|(\S+)")
 
@@ -57,7 +57,7 @@ class BootEntryError(HyperionError):
 def validate_release(name, value):
     if value is None:
         return None
-    if not isinstance(value, str) or not RELEASE_RE.match(value):
+    if not isinstance(value, str) or not RELEASE_RE.fullmatch(value):
         raise BootEntryError('%s %r is not a kernel release (letters, digits and . _ + ~ - only, as uname -r prints it)'
                              % (name, value))
     return value
@@ -102,7 +102,7 @@ def parse_grub_cfg(text):
         stripped = line.strip()
         if stripped.startswith('#'):
             continue
-        match = _MENU_RE.match(line)
+        match = _MENU_RE.fullmatch(line)
         if match:
             kind, rest = match.groups()
             title, entry_id = _menu_title_and_id(rest)
@@ -156,7 +156,7 @@ def resolve_grub_entry(entries, value):
     """The entry GRUB boots for a default/next_entry value: an index, an id, a title, or a '>' path."""
     if value is None or value == '':
         value = '0'
-    if re.match(r'^\d+$', value):
+    if re.fullmatch(r'\d+', value):
         number = int(value)
         for entry in entries:
             if entry['top_index'] == number:
@@ -317,7 +317,7 @@ def plan_grub(host, default, once, dropin_name, update):
 def _set_grub_default_line(text):
     lines = text.splitlines(True)
     for index, line in enumerate(lines):
-        if re.match(r'^\s*GRUB_DEFAULT=', line):
+        if re.fullmatch(r'\s*GRUB_DEFAULT=.*', line, re.S):
             lines[index] = 'GRUB_DEFAULT=saved\n'
             return ''.join(lines)
     if text and not text.endswith('\n'):
@@ -393,7 +393,7 @@ def read_loader_efivar(host, name):
 def parse_loader_entry(text):
     values = {}
     for line in text.splitlines():
-        match = re.match(r'^\s*(\w+)\s+(.*?)\s*$', line)
+        match = re.fullmatch(r'\s*(\w+)\s+(.*?)\s*', line)
         if match and match.group(1) not in values:
             values[match.group(1)] = match.group(2)
     return values
@@ -439,7 +439,7 @@ def plan_boot_entry(default=None, once=None, bootloader='auto', root='/', run=No
     """Validate, read and plan; see the module documentation of boot_entry."""
     validate_release('default', default)
     validate_release('once', once)
-    if not DROPIN_NAME_RE.match(grub_dropin or ''):
+    if not DROPIN_NAME_RE.fullmatch(grub_dropin or ''):
         raise BootEntryError('grub_dropin %r must be a file name ending in .cfg (letters, digits, _ . - only)'
                              % grub_dropin)
     if not os.path.isdir(root):

@@ -41,17 +41,19 @@ from .facts import read_text as read_file
 BOOTLOADERS = ('grub', 'grubby', 'systemd-boot')
 DEFAULT_GRUB_DROPIN = '90-hyperion-kernel.cfg'
 STATES = ('present', 'absent')
-NAME_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
-DROPIN_NAME_RE = re.compile(r'^[A-Za-z0-9_.-]+\.cfg$')
+NAME_RE = re.compile(r'[A-Za-z0-9_.-]+')
+DROPIN_NAME_RE = re.compile(r'[A-Za-z0-9_.-]+\.cfg')
 # Values land in shell-sourced files (/etc/default/grub*) and in the bootloader's own
 # script (grub.cfg): refuse everything either of them would interpret.
 FORBIDDEN_VALUE_CHARS = {'"': 'a double quote', "'": 'a single quote', '$': 'a dollar sign', '`': 'a backtick',
                          '\\': 'a backslash', ';': 'a semicolon', '&': 'an ampersand', '|': 'a pipe',
                          '<': 'a less-than sign', '>': 'a greater-than sign'}
 GRUB_VARIABLES = ('GRUB_CMDLINE_LINUX', 'GRUB_CMDLINE_LINUX_DEFAULT')
-_ASSIGNMENT_RE = re.compile(r'^(?P<lead>\s*(?:export\s+)?)(?P<var>GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=(?P<rhs>.*)$')
+_ASSIGNMENT_RE = re.compile(r'(?P<lead>\s*(?:export\s+)?)(?P<var>GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=(?P<rhs>.*)')
 # The right-hand sides this module rewrites: one quoted string or one bare word, then an optional comment.
-_SIMPLE_RHS_RE = re.compile(r'^(?:"(?P<dq>[^"\\`]*)"|\'(?P<sq>[^\']*)\'|(?P<bare>[^\s"\'\\`;&|<>#]*))(?P<tail>\s*(?:#.*)?)$')
+_SIMPLE_RHS_RE = re.compile(r'(?:"(?P<dq>[^"\\`]*)"|\'(?P<sq>[^\']*)\'|(?P<bare>[^\s"\'\\`;&|<>#]*))(?P<tail>\s*(?:#.*)?)')
+# An options line of a Type #1 entry: the keyword alone or followed by white space (and the newline).
+_OPTIONS_LINE_RE = re.compile(r'\s*options(\s.*)?', re.S)
 _BIN_DIRS = ('usr/sbin', 'usr/bin', 'sbin', 'bin')
 ESP_CANDIDATES = ('efi', 'boot', 'boot/efi')
 DROPIN_HEADER = ('# Managed by hyperion.kernel.kernel_cmdline: kernel parameters for every boot entry.\n'
@@ -90,7 +92,7 @@ def validate_params(params):
         if not isinstance(entry, dict):
             raise CmdlineError('%s must be a dictionary with name, value and state, got %r' % (where, entry))
         name = entry.get('name')
-        if not isinstance(name, str) or not NAME_RE.match(name):
+        if not isinstance(name, str) or not NAME_RE.fullmatch(name):
             raise CmdlineError('%s: name %r is not a kernel parameter name (letters, digits, _ . - only)' % (where, name))
         state = entry.get('state') or 'present'
         if state not in STATES:
@@ -321,9 +323,9 @@ def _grub_assignments(text):
     """(line index, variable, match of the simple right-hand side or None, line) of each cmdline assignment."""
     found = []
     for index, line in enumerate(text.splitlines(True)):
-        match = _ASSIGNMENT_RE.match(line.rstrip('\n'))
+        match = _ASSIGNMENT_RE.fullmatch(line.rstrip('\n'))
         if match:
-            found.append((index, match.group('var'), match, _SIMPLE_RHS_RE.match(match.group('rhs'))))
+            found.append((index, match.group('var'), match, _SIMPLE_RHS_RE.fullmatch(match.group('rhs'))))
     return found
 
 
@@ -620,10 +622,10 @@ def has_systemd_boot(host):
 def edit_entry(text, params):
     """A Type #1 entry with the managed parameters applied to its options lines (last one gets them)."""
     lines = text.splitlines(True)
-    option_lines = [i for i, line in enumerate(lines) if re.match(r'^\s*options(\s|$)', line)]
+    option_lines = [i for i, line in enumerate(lines) if _OPTIONS_LINE_RE.fullmatch(line)]
     for i in option_lines:
         body = lines[i].rstrip('\n')
-        match = re.match(r'^(\s*options)(\s*)(.*)$', body)
+        match = re.fullmatch(r'(\s*options)(\s*)(.*)', body)
         tokens = split_tokens(match.group(3))
         edited = edit_tokens(tokens, params, place=(i == option_lines[-1]))
         if edited != tokens:
@@ -641,7 +643,7 @@ def edit_entry(text, params):
 
 def entry_options(text):
     return ' '.join(re.sub(r'^\s*options\s*', '', line) for line in text.splitlines()
-                    if re.match(r'^\s*options(\s|$)', line))
+                    if _OPTIONS_LINE_RE.fullmatch(line))
 
 
 def kernel_install_cmdline(host):
@@ -720,7 +722,7 @@ def module_plan_options(args, run):
 def plan_cmdline(params, bootloader='auto', root='/', run=None, grub_dropin=DEFAULT_GRUB_DROPIN, update=True):
     """Validate, read and plan; see the module documentation of kernel_cmdline."""
     checked = validate_params(params)
-    if not DROPIN_NAME_RE.match(grub_dropin or ''):
+    if not DROPIN_NAME_RE.fullmatch(grub_dropin or ''):
         raise CmdlineError('grub_dropin %r must be a file name ending in .cfg (letters, digits, _ . - only); '
                            'grub-mkconfig sources only /etc/default/grub.d/*.cfg' % grub_dropin)
     if not os.path.isdir(root):

@@ -87,7 +87,7 @@ def bore_sysctl_settings(settings):
             raise HyperionError('%s is not a BORE sysctl; BORE 6.x has %s' % (key, ', '.join(sorted(BORE_SYSCTL_RANGES))))
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, (int, str)) or (
-                isinstance(value, str) and not re.match(r'[0-9]+\Z', value)):
+                isinstance(value, str) and not re.fullmatch(r'[0-9]+', value)):
             raise HyperionError('%s must be a whole number, got %r' % (key, value))
         number = int(value)
         low, high = BORE_SYSCTL_RANGES[key]

@@ -17,12 +17,12 @@ import re
 
 from .profile import item_source
 
-_BARE_VALUE_RE = re.compile(r'^(y|m|-?\d+|0x[0-9a-fA-F]+)$')
+_BARE_VALUE_RE = re.compile(r'(y|m|-?\d+|0x[0-9a-fA-F]+)')
 
 
 def _render(name, value):
     text = str(value)
-    if _BARE_VALUE_RE.match(text):
+    if _BARE_VALUE_RE.fullmatch(text):
         return '%s=%s' % (name, text)
     return '%s="%s"' % (name, text.replace('\\', '\\\\').replace('"', '\\"'))
 

@@ -41,8 +41,8 @@ class _NotSet(object):
 
 NOT_SET = _NotSet()
 
-_OPTION_RE = re.compile(r'^(CONFIG_[A-Za-z0-9_]+)=(.*)$')
-_NOT_SET_RE = re.compile(r'^# (CONFIG_[A-Za-z0-9_]+) is not set$')
+_OPTION_RE = re.compile(r'(CONFIG_[A-Za-z0-9_]+)=(.*)')
+_NOT_SET_RE = re.compile(r'# (CONFIG_[A-Za-z0-9_]+) is not set')
 # Kconfig's header: "# Linux/x86 6.12.57 Kernel Configuration" (older: "# Linux/x86_64 4.19.0 ...").
 _HEADER_RE = re.compile(r'^# Linux/\S+ (\d+\.\d+(?:\.\d+)?)\S* Kernel Configuration')
 
@@ -102,11 +102,11 @@ def parse_kconfig(text, source='<config>'):
         stripped = line.strip()
         if not stripped:
             continue
-        match = _OPTION_RE.match(stripped)
+        match = _OPTION_RE.fullmatch(stripped)
         if match:
             options[match.group(1)] = _unquote(match.group(2), source, lineno)
             continue
-        match = _NOT_SET_RE.match(stripped)
+        match = _NOT_SET_RE.fullmatch(stripped)
         if match:
             options[match.group(1)] = NOT_SET
             continue

@@ -24,8 +24,8 @@ from .errors import HyperionError
 
 # Rates the 8250/16550 driver and kgdboc's earlycon parser accept as written.
 STANDARD_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
-_TTY_RE = re.compile(r'^tty[A-Za-z]+[0-9]+$')
-_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
+_TTY_RE = re.compile(r'tty[A-Za-z]+[0-9]+')
+_NAME_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*')
 # Set by the role from its own variables: an extra entry may not fight them.
 MANAGED_NAMES = ('kgdboc', 'kgdbwait', 'sysrq_always_enabled')
 KGDB_OPTION = 'CONFIG_KGDB_SERIAL_CONSOLE'
@@ -41,7 +41,7 @@ def parse_kgdboc(value):
     if not isinstance(value, str) or not value:
         raise HyperionError('kgdboc must be "<tty>,<baud>" such as "ttyS0,115200", not %r' % (value,))
     tty, sep, baud = value.partition(',')
-    if not _TTY_RE.match(tty):
+    if not _TTY_RE.fullmatch(tty):
         raise HyperionError('kgdboc %r: %r is not a serial tty name (ttyS0, ttyAMA0, ttyUSB0 ...)' % (value, tty))
     if not sep or not baud.isdigit():
         raise HyperionError('kgdboc %r: give the baud rate after the tty, as in %s,115200' % (value, tty))
@@ -97,7 +97,7 @@ def check_extra_params(params, known_names, host_module_params=()):
             continue
         name = entry['name'].strip()
         state = entry.get('state') or 'present'
-        if not _NAME_RE.match(name):
+        if not _NAME_RE.fullmatch(name):
             problems.append('%s: %r is not a kernel parameter name' % (where, name))
             continue
         canonical = canonical_name(name)

@@ -256,7 +256,7 @@ def describe_tar(fileobj, arch=None, installed_bytes=None, mode='r|*'):
             base = os.path.basename(name)
             if name.startswith('boot/'):
                 boot_bytes += member.size
-            if (name.startswith('boot/vmlinuz-') or re.match(r'^(usr/)?lib/modules/[^/]+/vmlinuz$', name)) \
+            if (name.startswith('boot/vmlinuz-') or re.fullmatch(r'(usr/)?lib/modules/[^/]+/vmlinuz', name)) \
                     and signature is None:
                 head = tar.extractfile(member).read(64 * 1024)
                 signature = inspect_kernel_image(head)

@@ -40,7 +40,7 @@ from .errors import ProfileError
 SCHEMA_VERSION = 1
 MATCHES = ('exact', 'one_of', 'enabled', 'not_set', 'present', 'range', 'pattern')
 SEVERITIES = ('required', 'recommended')
-CONDITIONS_RE = re.compile(r'^(CONFIG_[A-Z0-9_]+|zram_swap_active)$')
+CONDITIONS_RE = re.compile(r'(CONFIG_[A-Z0-9_]+|zram_swap_active)')
 ITEM_KEYS = frozenset(('id', 'match', 'value', 'values', 'min', 'max', 'pattern', 'severity', 'reason',
                        'seed', 'seed_name', 'applies_if', 'since', 'until', 'skip', 'fragment'))
 # 'overlays' is written by resolve_profile(): a resolved profile lists what was applied to it.
@@ -49,27 +49,27 @@ OVERLAY_KEYS = frozenset(('schema_version', 'name', 'description', 'items'))
 UNMAPPED_KEYS = frozenset(('seed_name', 'seed', 'reason'))
 
 _ID_PATTERNS = (
-    ('config', re.compile(r'^CONFIG_[A-Z0-9_]+$')),
-    ('sysctl', re.compile(r'^sysctl:[A-Za-z0-9_.\-/]+$')),
-    ('cmdline', re.compile(r'^cmdline:[A-Za-z0-9_.\-]+$')),
-    ('modparam', re.compile(r'^modparam:[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$')),
-    ('uname', re.compile(r'^uname:release$')),
-    ('zram', re.compile(r'^zram:zram\d+:(comp_algorithm|recomp_algorithm|disksize_ratio)$')),
-    ('swap', re.compile(r'^swap:[A-Za-z0-9_\-]+:priority$')),
-    ('qdisc', re.compile(r'^qdisc:(@default_route|[A-Za-z0-9_.\-@]+):root$')),
-    ('iosched', re.compile(r'^iosched:(nvme|rotational|ssd)$')),
-    ('bore', re.compile(r'^bore:burst_smoothness$')),
-    ('tracer', re.compile(r'^tracer:[a-z0-9_]+$')),
-    ('dyndbg', re.compile(r'^dyndbg:control$')),
-    ('thp', re.compile(r'^thp:(enabled|defrag)$')),
+    ('config', re.compile(r'CONFIG_[A-Z0-9_]+')),
+    ('sysctl', re.compile(r'sysctl:[A-Za-z0-9_.\-/]+')),
+    ('cmdline', re.compile(r'cmdline:[A-Za-z0-9_.\-]+')),
+    ('modparam', re.compile(r'modparam:[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+')),
+    ('uname', re.compile(r'uname:release')),
+    ('zram', re.compile(r'zram:zram\d+:(comp_algorithm|recomp_algorithm|disksize_ratio)')),
+    ('swap', re.compile(r'swap:[A-Za-z0-9_\-]+:priority')),
+    ('qdisc', re.compile(r'qdisc:(@default_route|[A-Za-z0-9_.\-@]+):root')),
+    ('iosched', re.compile(r'iosched:(nvme|rotational|ssd)')),
+    ('bore', re.compile(r'bore:burst_smoothness')),
+    ('tracer', re.compile(r'tracer:[a-z0-9_]+')),
+    ('dyndbg', re.compile(r'dyndbg:control')),
+    ('thp', re.compile(r'thp:(enabled|defrag)')),
 )
-_VERSION_RE = re.compile(r'^\d+\.\d+(\.\d+)?$')
+_VERSION_RE = re.compile(r'\d+\.\d+(\.\d+)?')
 
 
 def item_source(item_id):
     """Which source an item id reads ('config', 'sysctl', ...); ProfileError if none."""
     for source, pattern in _ID_PATTERNS:
-        if pattern.match(item_id):
+        if pattern.fullmatch(item_id):
             return source
     raise ProfileError('item id %r is not of a known form (CONFIG_X, sysctl:key, cmdline:param, modparam:mod.param, '
                        'uname:release, zram:zramN:attr, swap:dev:priority, qdisc:iface:root, iosched:class, '
@@ -161,14 +161,14 @@ def validate_item(item, where):
             raise ProfileError('%s: %s must be a string' % (where, key))
     for key in ('since', 'until'):
         if key in item:
-            if not isinstance(item[key], str) or not _VERSION_RE.match(item[key]):
+            if not isinstance(item[key], str) or not _VERSION_RE.fullmatch(item[key]):
                 raise ProfileError('%s: %s must be a kernel version such as "6.12", got %r' % (where, key, item[key]))
     if 'since' in item and 'until' in item and version_tuple(item['since']) >= version_tuple(item['until']):
         raise ProfileError('%s: since %s is not before until %s' % (where, item['since'], item['until']))
     if 'fragment' in item and (not isinstance(item['fragment'], bool) or source != 'config'):
         raise ProfileError('%s: fragment must be true or false, on CONFIG_ items only' % where)
     conditions = item.get('applies_if', [])
-    if not isinstance(conditions, list) or not all(isinstance(c, str) and CONDITIONS_RE.match(c) for c in conditions):
+    if not isinstance(conditions, list) or not all(isinstance(c, str) and CONDITIONS_RE.fullmatch(c) for c in conditions):
         raise ProfileError('%s: applies_if must be a list of CONFIG_ names or "zram_swap_active"' % where)
     return item
 

@@ -19,13 +19,13 @@ import re
 from .errors import HyperionError
 from .qdisc_plan import normalize_plan, plan_steps
 
-_DEVICE_RE = re.compile(r'^[A-Za-z0-9_.:-]{1,15}$')
-_SAFE_WORD_RE = re.compile(r'^[A-Za-z0-9_.:@/+-]+$')
+_DEVICE_RE = re.compile(r'[A-Za-z0-9_.:-]{1,15}')
+_SAFE_WORD_RE = re.compile(r'[A-Za-z0-9_.:@/+-]+')
 
 
 def boot_commands(device, qdiscs):
     """The tc argv lists that build the plan on a device that has the kernel default."""
-    if not isinstance(device, str) or not _DEVICE_RE.match(device):
+    if not isinstance(device, str) or not _DEVICE_RE.fullmatch(device):
         raise HyperionError('%r is not a network interface name' % (device,))
     plan = normalize_plan(qdiscs, 'present')
     return [argv for argv, _reason in plan_steps(device, plan, [], 'present')]
@@ -37,7 +37,7 @@ def batch_text(device, qdiscs):
     for argv in boot_commands(device, qdiscs):
         for word in argv[1:]:
             # tc -batch splits on white space and knows no quoting worth relying on.
-            if not _SAFE_WORD_RE.match(word):
+            if not _SAFE_WORD_RE.fullmatch(word):
                 raise HyperionError('%s: tc word %r cannot go into a batch file' % (device, word))
         lines.append(' '.join(argv[1:]))
     return ''.join(line + '\n' for line in lines)

@@ -119,9 +119,9 @@ _RECREATE_KEYS = {
 _TAPRIO_SCHEDULE_KEYS = ('base_time', 'sched_entries', 'cycle_time', 'cycle_time_extension')
 _REQUIRED = {'taprio': ('num_tc', 'map', 'queues', 'sched_entries', 'clockid')}
 
-_HANDLE_RE = re.compile(r'^([0-9a-fA-F]{1,4}):?$')
-_CLASS_RE = re.compile(r'^([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})$')
-_QUEUES_RE = re.compile(r'^([0-9]+)@([0-9]+)$')
+_HANDLE_RE = re.compile(r'([0-9a-fA-F]{1,4}):?')
+_CLASS_RE = re.compile(r'([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})')
+_QUEUES_RE = re.compile(r'([0-9]+)@([0-9]+)')
 
 
 class QdiscApplyError(HyperionError):
@@ -225,7 +225,7 @@ def _canonical(spec, value, what):
     if type_ == 'queues':
         ranges = []
         for item in _word_list(value):
-            match = _QUEUES_RE.match(str(item).strip())
+            match = _QUEUES_RE.fullmatch(str(item).strip())
             if not match or int(match.group(1)) < 1:
                 raise HyperionError('%s entry %r is not COUNT@OFFSET with COUNT >= 1 (for example "2@2")' % (what, item))
             ranges.append((int(match.group(1)), int(match.group(2))))
@@ -338,7 +338,7 @@ def _same(spec, wanted, have):
 
 def normalize_handle(value, what='handle'):
     """A qdisc handle as tc prints it ("100:"); tc reads handles as hexadecimal."""
-    match = _HANDLE_RE.match(str(value).strip())
+    match = _HANDLE_RE.fullmatch(str(value).strip())
     if not match or int(match.group(1), 16) == 0:
         raise HyperionError('%s %r is not a qdisc handle such as "1:" or "100:" (hexadecimal, not 0)' % (what, value))
     return '%x:' % int(match.group(1), 16)
@@ -349,7 +349,7 @@ def normalize_parent(value, what='parent'):
     text = str(value).strip()
     if text.lower() == 'root':
         return 'root'
-    match = _CLASS_RE.match(text)
+    match = _CLASS_RE.fullmatch(text)
     if not match or int(match.group(2), 16) == 0:
         raise HyperionError('%s %r is neither root nor a class id such as "100:1" (hexadecimal)' % (what, value))
     return '%x:%x' % (int(match.group(1), 16), int(match.group(2), 16))

@@ -41,7 +41,7 @@ _TIME_UNITS = {
     'ms': 1000, 'msec': 1000, 'msecs': 1000,
     's': 1000 ** 2, 'sec': 1000 ** 2, 'secs': 1000 ** 2,
 }
-_NUMBER_UNIT_RE = re.compile(r'^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*$')
+_NUMBER_UNIT_RE = re.compile(r'\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*')
 
 
 def _split(value, what):
@@ -49,7 +49,7 @@ def _split(value, what):
         raise HyperionError('%s must be a number with an optional unit, not %r' % (what, value))
     if isinstance(value, (int, float)):
         return float(value), ''
-    match = _NUMBER_UNIT_RE.match(str(value))
+    match = _NUMBER_UNIT_RE.fullmatch(str(value))
     if not match:
         raise HyperionError('%s %r is not a number with an optional unit' % (what, value))
     return float(match.group(1)), match.group(2).lower()

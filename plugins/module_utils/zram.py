@@ -23,7 +23,7 @@ from .errors import SourceError
 MM_STAT_COLUMNS = ('orig_data_size', 'compr_data_size', 'mem_used_total', 'mem_limit',
                    'mem_used_max', 'same_pages', 'pages_compacted', 'huge_pages', 'huge_pages_since')
 
-_RECOMP_LINE_RE = re.compile(r'^#(\d+):\s*(.*)$')
+_RECOMP_LINE_RE = re.compile(r'#(\d+):\s*(.*)')
 
 
 def parse_bracketed_choice(text, source='<sysfs>'):
@@ -64,7 +64,7 @@ def parse_recomp_algorithm(text, source='<recomp_algorithm>'):
         line = line.strip()
         if not line:
             continue
-        match = _RECOMP_LINE_RE.match(line)
+        match = _RECOMP_LINE_RE.fullmatch(line)
         if not match:
             raise SourceError('%s: unexpected line %r (expected "#<priority>: algorithms")' % (source, line))
         words = match.group(2).split()
@@ -161,7 +161,7 @@ def read_zram_devices(root='/'):
     """Every /sys/block/zram* device."""
     sys_block = os.path.join(root, 'sys/block')
     try:
-        names = sorted(n for n in os.listdir(sys_block) if re.match(r'^zram\d+$', n))
+        names = sorted(n for n in os.listdir(sys_block) if re.fullmatch(r'zram\d+', n))
     except (IOError, OSError):
         return {}
     return dict((name, read_zram_device(os.path.join(sys_block, name))) for name in names)

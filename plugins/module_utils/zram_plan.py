@@ -36,7 +36,7 @@ _FUNCTIONS = {
 }
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.Mod: operator.mod, ast.Pow: operator.pow}
-_ALGORITHM_RE = re.compile(r'^[a-z0-9-]+$')
+_ALGORITHM_RE = re.compile(r'[a-z0-9-]+')
 MULTI_COMP_OPTION = 'CONFIG_ZRAM_MULTI_COMP'
 
 
@@ -100,7 +100,7 @@ def ratio_expression(minimum, maximum):
 def compression_setting(primary, recompression, multi_comp, recompress_params='type=idle'):
     """(compression-algorithm value, warning or None) for the kernel's zram features."""
     for name in [primary] + ([recompression] if recompression else []):
-        if not isinstance(name, str) or not _ALGORITHM_RE.match(name):
+        if not isinstance(name, str) or not _ALGORITHM_RE.fullmatch(name):
             raise HyperionError('%r is not a compression algorithm name (zstd, lz4, lz4hc, lzo-rle ...)' % (name,))
     if not recompression:
         return primary, None
@@ -116,7 +116,7 @@ def compression_setting(primary, recompression, multi_comp, recompress_params='t
 
 def generator_conf(device, size, algorithm, swap_priority, options='discard'):
     """The text of zram-generator.conf for one swap device."""
-    if not re.match(r'^zram[0-9]+$', device or ''):
+    if not re.fullmatch(r'zram[0-9]+', device or ''):
         raise HyperionError('%r is not a zram device name (zram0, zram1 ...)' % (device,))
     if isinstance(swap_priority, bool) or not isinstance(swap_priority, int) or not -1 <= swap_priority <= 32767:
         raise HyperionError('swap priority must be a number from -1 to 32767, not %r' % (swap_priority,))
