@@ -24,6 +24,7 @@ import os
 import time
 
 from .errors import HyperionError
+from . import validation
 
 RECORD_SCHEMA = 1
 _FINGERPRINT_LENGTH = 64
@@ -128,8 +129,8 @@ def normalize_plans(plans):
 
 
 def make_record(fingerprint_hex, release, watch, files, qdisc_plans, recorded_at):
-    if not release or not isinstance(release, str) or any(c.isspace() or c == '/' for c in release):
-        raise ConvergenceError('release must be a kernel release as uname -r prints it, got %r' % (release,))
+    if not validation.is_valid('kernel_release', release):
+        raise ConvergenceError('release must be a kernel release as uname -r prints it, got %s' % validation.describe(release))
     return {
         'schema': RECORD_SCHEMA,
         'fingerprint': validate_fingerprint(fingerprint_hex),
@@ -192,9 +193,14 @@ def timestamp(now):
     return time.strftime(RECORDED_AT_FORMAT, time.gmtime(now))
 
 
+# A century: beyond it the age arithmetic on the record's time stamp means nothing.
+MAX_AGE_DAYS_LIMIT = 36500
+
+
 def validate_max_age(days):
-    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-        raise ConvergenceError('the maximum age of a record is a whole number of days, 0 for no limit; got %r' % (days,))
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_AGE_DAYS_LIMIT:
+        raise ConvergenceError('the maximum age of a record is a whole number of days from 0 (no limit) to %d; got %r'
+                               % (MAX_AGE_DAYS_LIMIT, days))
     return days
 
 

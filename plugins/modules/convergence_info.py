@@ -43,7 +43,7 @@ options:
       - How many days a record stands for the host. An older one means not converged, so a host gets a full pass
         at least that often, which finds what the record does not check (a live setting outside the profile).
         M(hyperion.kernel.convergence_record) renews the record at that pass when given the same value.
-      - V(0) means no limit.
+      - V(0) means no limit; at most V(36500) (a century).
     type: int
     default: 0
 extends_documentation_fragment:

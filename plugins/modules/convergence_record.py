@@ -62,6 +62,7 @@ options:
       - A record older than this many days is written again with the current time, even when nothing else in it
         changed. Pass the value M(hyperion.kernel.convergence_info) compares with, so that a pass that an old record
         brought renews it. V(0) never renews an unchanged record.
+      - From V(0) to V(36500) (a century).
     type: int
     default: 0
 extends_documentation_fragment:

@@ -146,7 +146,7 @@ def test_a_record_stands_for_its_maximum_age(recorded_at, days, reason):
     assert conv.stale_reason({'recorded_at': recorded_at}, days, NOON) == reason
 
 
-@pytest.mark.parametrize('bad', [-1, 1.5, '7', True, None])
+@pytest.mark.parametrize('bad', [-1, 1.5, '7', True, None, 36501, 10 ** 30])
 def test_a_maximum_age_is_whole_days(bad):
     with pytest.raises(conv.ConvergenceError, match='whole number of days'):
         conv.validate_max_age(bad)
@@ -159,3 +159,9 @@ def test_compare_puts_an_outlived_record_first(tmp_path):
     assert conv.compare(*args, max_age_days=7, now=NOON + 7 * 86400 + 1) == [
         'the full pass of 2026-12-03T12:00:00Z is older than 7 days']
     assert conv.compare(*args, now=NOON + 700 * 86400) == []
+
+
+@pytest.mark.parametrize('release', ['6.19.2-hyperion\n', '6.19 2', '../6.19', '', None, '6.19.2\x00'])
+def test_a_record_refuses_a_release_that_is_no_uname_r(tmp_path, release):
+    with pytest.raises(conv.ConvergenceError, match='kernel release as uname -r prints it'):
+        conv.make_record('a' * 64, release, [], {}, [], '2026-12-06T00:00:00Z')
