@@ -20,6 +20,7 @@ import os
 import re
 import struct
 
+from . import validation
 from .errors import HyperionError
 
 EFI_GLOBAL_GUID = '8be4df61-93ca-11d2-aa0d-00e098032b8c'
@@ -37,6 +38,8 @@ INITRAMFS_GLOBS = ('initrd.img-*', 'initramfs-*.img', 'initrd-*')
 # Without an initramfs to go by, assume this much for the new one (Debian's generic initramfs is 30-70 MiB).
 DEFAULT_INITRAMFS_BYTES = 64 * 1024 * 1024
 MIB = 1024 * 1024
+# A margin larger than this is a typo (GiB for MiB): no /boot partition is that large.
+MAX_MARGIN_MIB = 4096
 
 
 class PreflightError(HyperionError):
@@ -148,6 +151,8 @@ def validate_package(package):
     for key in ('release', 'arch'):
         if not isinstance(package.get(key), str) or not package.get(key):
             raise PreflightError('package.%s is required (a string), got %r' % (key, package.get(key)))
+    # The release names /boot/vmlinuz-<release> and /lib/modules/<release>: one path component.
+    validation.require('kernel_release', package['release'], 'package.release')
     for key in ('boot_bytes', 'installed_bytes'):
         value = package.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
@@ -174,6 +179,7 @@ def _arch_matches(machine, arch):
 def check(host, package, margin_bytes=8 * MIB, allow_unsigned=False):
     """(refusals, report): refusals is a list of messages; report holds the numbers the decision used."""
     validate_package(package)
+    validation.bounded_int(margin_bytes // MIB, 'margin_mib', 0, MAX_MARGIN_MIB, why='more room than any /boot has')
     refusals = []
     release = package['release']
     need_boot = estimate_boot_bytes(host, package) + margin_bytes

@@ -55,7 +55,7 @@ options:
         type: str
         choices: [signed, unsigned, not_pe]
   margin_mib:
-    description: Extra room to keep free on /boot, in MiB.
+    description: Extra room to keep free on /boot, in MiB, from V(0) to V(4096).
     type: int
     default: 8
   allow_unsigned:

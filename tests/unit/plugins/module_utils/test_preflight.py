@@ -13,6 +13,8 @@ import os
 
 import pytest
 
+from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+
 from ansible_collections.hyperion.kernel.plugins.module_utils import preflight
 from ansible_collections.hyperion.kernel.plugins.module_utils.preflight import (
     EFI_GLOBAL_GUID, MIB, PreflightError, check, gather_host, inspect_kernel_image, secure_boot_state)
@@ -109,6 +111,20 @@ def test_bad_package_description(tmp_path, package):
     host = gather_host(lab_boot(tmp_path), machine='x86_64')
     with pytest.raises(PreflightError):
         check(host, package)
+
+
+@pytest.mark.parametrize('release', ['../../etc', '6.12.117-hyperion\n', '6.12 117', '/6.12'])
+def test_a_release_that_is_no_single_path_component_is_refused(tmp_path, release):
+    host = gather_host(lab_boot(tmp_path), machine='x86_64')
+    with pytest.raises(HyperionError, match='package.release must be a kernel release'):
+        check(host, dict(HYPERION, release=release))
+
+
+@pytest.mark.parametrize('margin_mib', [-1, 4097])
+def test_the_margin_is_bounded(tmp_path, margin_mib):
+    host = gather_host(lab_boot(tmp_path), machine='x86_64')
+    with pytest.raises(HyperionError, match='margin_mib must be from 0 to 4096'):
+        check(host, HYPERION, margin_bytes=margin_mib * 1024 * 1024)
 
 
 def test_truncated_efivar_is_an_error(tmp_path):
