@@ -36,6 +36,7 @@ import copy
 import re
 
 from .errors import ProfileError
+from .validation import did_you_mean
 
 SCHEMA_VERSION = 1
 MATCHES = ('exact', 'one_of', 'enabled', 'not_set', 'present', 'range', 'pattern')
@@ -47,6 +48,10 @@ ITEM_KEYS = frozenset(('id', 'match', 'value', 'values', 'min', 'max', 'pattern'
 PROFILE_KEYS = frozenset(('schema_version', 'name', 'description', 'release', 'kernel_version', 'items', 'unmapped', 'overlays'))
 OVERLAY_KEYS = frozenset(('schema_version', 'name', 'description', 'items'))
 UNMAPPED_KEYS = frozenset(('seed_name', 'seed', 'reason'))
+# An overlay or override entry with 'add: true' adds an item the profile does not have; it states
+# these keys as a profile item does (the match's own keys are checked by validate_item).
+ADD_KEY = 'add'
+NEW_ITEM_KEYS = ('match', 'severity', 'reason')
 
 _ID_PATTERNS = (
     ('config', re.compile(r'CONFIG_[A-Z0-9_]+')),
@@ -219,10 +224,24 @@ def _as_change(item_id, change, where):
         raise ProfileError('%s item %s: expected a mapping or a scalar value, got %s' % (where, item_id, type(change).__name__))
     if 'id' in change and change['id'] != item_id:
         raise ProfileError('%s item %s: id %r inside does not match its key' % (where, item_id, change['id']))
-    unknown = set(change) - ITEM_KEYS
+    unknown = set(change) - ITEM_KEYS - set([ADD_KEY])
     if unknown:
         raise ProfileError('%s item %s: unknown key(s) %s; allowed: %s' % (where, item_id, ', '.join(sorted(unknown)), ', '.join(sorted(ITEM_KEYS))))
+    if ADD_KEY in change and change[ADD_KEY] is not True:
+        raise ProfileError('%s item %s: %s must be true (a new item) or left out (a change), got %r'
+                           % (where, item_id, ADD_KEY, change[ADD_KEY]))
     return change
+
+
+def _new_item(item_id, change, where):
+    """A complete item that an overlay or override adds: it says add: true and states what an item states."""
+    missing = [key for key in NEW_ITEM_KEYS if key not in change]
+    if missing:
+        raise ProfileError('%s item %s: a new item needs %s as well as "%s: true"'
+                           % (where, item_id, ', '.join('"%s"' % key for key in missing), ADD_KEY))
+    new = dict((key, value) for key, value in change.items() if key != ADD_KEY)
+    new['id'] = item_id
+    return validate_item(new, where)
 
 
 def apply_changes(items, changes, where):
@@ -230,6 +249,12 @@ def apply_changes(items, changes, where):
 
     Changing ``match`` drops the old match's parameters, so that
     ``{match: not_set}`` on an exact item needs no further keys.
+
+    An id the profile does not have is an error naming the close matches: a
+    misspelt id would otherwise become an item of its own and the intended
+    change would be lost. A new item is added only when its entry says
+    ``add: true`` and is complete (match, severity, reason and the match's
+    value keys).
     """
     if not isinstance(changes, dict):
         raise ProfileError('%s: items must be a mapping of item id to changes, got %s' % (where, type(changes).__name__))
@@ -239,6 +264,9 @@ def apply_changes(items, changes, where):
             raise ProfileError('%s: item ids must be strings, got %r' % (where, item_id))
         change = _as_change(item_id, change, where)
         if item_id in by_id:
+            if ADD_KEY in change:
+                raise ProfileError('%s item %s: "%s: true" adds a new item, but the profile already has %s; leave '
+                                   '"%s" out to change it' % (where, item_id, ADD_KEY, item_id, ADD_KEY))
             merged = dict(items[by_id[item_id]])
             if 'match' in change and change['match'] != merged.get('match'):
                 for key in ('value', 'values', 'min', 'max', 'pattern'):
@@ -246,11 +274,14 @@ def apply_changes(items, changes, where):
             merged.update(change)
             merged['id'] = item_id
             items[by_id[item_id]] = validate_item(merged, where)
+        elif change.get(ADD_KEY) is True:
+            items.append(_new_item(item_id, change, where))
+            by_id[item_id] = len(items) - 1
         else:
-            new = dict(change)
-            new['id'] = item_id
-            by_id[item_id] = len(items)
-            items.append(validate_item(new, where))
+            # The form of the id first: 'wibble:thing' is not misspelt, it is no item at all.
+            item_source(item_id)
+            raise ProfileError('%s item %s: the profile has no item %s%s; to add a new item give its full definition '
+                               'with "%s: true"' % (where, item_id, item_id, did_you_mean(item_id, by_id), ADD_KEY))
     return items
 
 

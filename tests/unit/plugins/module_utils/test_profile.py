@@ -55,15 +55,21 @@ def test_gaming_cafe_overlay():
 def test_overrides_shorthand_skip_and_new_items():
     resolved = load_resolved('hyperion-2.2.4', ['lab'], {
         'uname:release': {'match': 'pattern', 'pattern': '^6\\.12\\..*-hyperion$'},
-        'sysctl:vm.swappiness': 180,
+        'sysctl:vm.swappiness': {'add': True, 'value': 180, 'match': 'exact', 'severity': 'recommended',
+                                 'reason': 'the site swaps to zram eagerly'},
         'CONFIG_SCHED_BORE': {'skip': 'Debian source has no BORE patch'},
     })
     items = _items(resolved)
     assert items['uname:release'] == dict(items['uname:release'], match='pattern', pattern='^6\\.12\\..*-hyperion$')
     assert 'value' not in items['uname:release']
     assert items['sysctl:vm.swappiness']['value'] == 180
+    assert 'add' not in items['sysctl:vm.swappiness']
     assert items['CONFIG_SCHED_BORE']['skip']
     assert 'vm.swappiness' in wanted_sources(resolved)[0]
+
+
+# What a new item (one the profile lacks) states besides its match's keys.
+NEW = {'add': True, 'match': 'exact', 'severity': 'recommended', 'reason': 'a site item'}
 
 
 @pytest.mark.parametrize('change,message', [
@@ -76,15 +82,42 @@ def test_overrides_shorthand_skip_and_new_items():
     ({'CONFIG_KGDB': 'n'}, r'Kconfig never writes =n'),
     ({'sysctl:kernel.sysrq': {'match': 'enabled'}}, r'applies to CONFIG_ items only'),
     ({'wibble:thing': 1}, r"item id 'wibble:thing' is not of a known form"),
-    ({'CONFIG_X': {'values': 'y', 'match': 'one_of'}}, r'needs "values", a non-empty list'),
-    ({'CONFIG_X': {'value': ['y']}}, r'needs a scalar "value"'),
-    ({'CONFIG_X': {'value': 'y', 'since': 'six'}}, r'since must be a kernel version'),
-    ({'CONFIG_X': {'value': 'y', 'applies_if': ['whenever']}}, r'applies_if must be a list'),
+    ({'CONFIG_X': dict(NEW, values='y', match='one_of')}, r'needs "values", a non-empty list'),
+    ({'CONFIG_X': dict(NEW, value=['y'])}, r'needs a scalar "value"'),
+    ({'CONFIG_X': dict(NEW, value='y', since='six')}, r'since must be a kernel version'),
+    ({'CONFIG_X': dict(NEW, value='y', applies_if=['whenever'])}, r'applies_if must be a list'),
     ({'CONFIG_X': ['y']}, r'expected a mapping or a scalar value, got list'),
 ])
 def test_bad_overrides_are_named(change, message):
     with pytest.raises(ProfileError, match=message):
         resolve_profile(BASE, overrides=change)
+
+
+@pytest.mark.parametrize('change, message', [
+    # A misspelt id is no new item: the change it meant would be lost.
+    ({'sysctl:kernel.sysrg': 176}, r'overrides item sysctl:kernel.sysrg: the profile has no item sysctl:kernel.sysrg '
+                                   r'\(did you mean "sysctl:kernel.sysrq"'),
+    ({'CONFIG_SCHED_BOR': {'skip': 'vendor kernel'}}, r'no item CONFIG_SCHED_BOR \(did you mean "CONFIG_SCHED_BORE"'),
+    ({'qdisc:@default_rout:root': 'fq'}, r'did you mean "qdisc:@default_route:root"'),
+    # A full-looking definition without add: true is still a misspelling (the overlays look like this).
+    ({'sysctl:kernel.sysrg': {'value': 176, 'severity': 'required', 'reason': 'safe keys'}}, r'no item sysctl:kernel.sysrg'),
+    ({'sysctl:vm.swappiness': {'add': True, 'value': 180}}, r'a new item needs "match", "severity", "reason"'),
+    ({'sysctl:kernel.sysrq': dict(NEW, value=176)}, r'the profile already has sysctl:kernel.sysrq'),
+    ({'sysctl:vm.swappiness': dict(NEW, value=180, add='yes')}, r'add must be true'),
+])
+def test_unknown_ids_are_errors_with_the_close_matches(change, message):
+    with pytest.raises(ProfileError, match=message):
+        resolve_profile(BASE, overrides=change)
+
+
+def test_a_misspelt_id_in_an_overlay_names_the_overlay_and_the_close_match():
+    overlay = {'name': 'site', 'items': {'cmdline:kgdbco': {'match': 'not_set', 'severity': 'required', 'reason': 'x'}}}
+    with pytest.raises(ProfileError, match=r'overlay site item cmdline:kgdbco: .*did you mean "cmdline:kgdboc"'):
+        resolve_profile(BASE, overlays=[overlay])
+    # The same overlay adds the item when it says so; a later override may then change it.
+    overlay['items']['cmdline:kgdbco']['add'] = True
+    resolved = resolve_profile(BASE, overlays=[overlay], overrides={'cmdline:kgdbco': {'severity': 'recommended'}})
+    assert _items(resolved)['cmdline:kgdbco']['severity'] == 'recommended'
 
 
 def test_bad_profiles():
