@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import re
 
+from .errors import HyperionError
 from .profile import item_source, version_tuple
 from .sysrq import decode_sysrq
 from .zram import primary_recomp_algorithm
@@ -321,7 +322,22 @@ def summarize(results):
         'failed_required': failed_required,
         'failed_recommended': failed_recommended,
         'unknown_required': unknown_required,
+        # No item could be judged and some could not be read: the check read nothing it could compare.
+        'nothing_read': counts[PASS] + counts[FAIL] == 0 and counts[UNKNOWN] > 0,
     }
+
+
+def require_config(facts, config_path):
+    """The options of the config file a config-only check reads; HyperionError when it gave none.
+
+    A file that is missing, a directory or not a kernel config leaves every config item unknown
+    and every runtime item not applicable: such a check would compare nothing.
+    """
+    config = facts.get('config') or {}
+    if config.get('options') is None:
+        raise HyperionError('cannot check the kernel config %s: %s' % (
+            config_path, config.get('error') or 'it could not be read'))
+    return config['options']
 
 
 def evaluate(profile, facts, config_only=False):
@@ -335,6 +351,12 @@ def verdict(summary, fail_on='required', strict=False):
     """(compliant, message) under a failure policy: fail on 'required', 'recommended' or 'never'."""
     if fail_on not in ('required', 'recommended', 'never'):
         raise ValueError('fail_on must be required, recommended or never, got %r' % fail_on)
+    counts = summary['counts']
+    text = '%d items: %d pass, %d fail, %d not applicable, %d unknown' % (
+        summary['total'], counts[PASS], counts[FAIL], counts[NOT_APPLICABLE], counts[UNKNOWN])
+    # Under every policy, fail_on never included: a report that read nothing says nothing about the host.
+    if summary.get('nothing_read'):
+        return False, '%s; nothing could be read, so nothing was checked (see the unknown items and errors)' % text
     bad = []
     if fail_on in ('required', 'recommended'):
         bad += summary['failed_required']
@@ -342,9 +364,6 @@ def verdict(summary, fail_on='required', strict=False):
             bad += summary['unknown_required']
     if fail_on == 'recommended':
         bad += summary['failed_recommended']
-    counts = summary['counts']
-    text = '%d items: %d pass, %d fail, %d not applicable, %d unknown' % (
-        summary['total'], counts[PASS], counts[FAIL], counts[NOT_APPLICABLE], counts[UNKNOWN])
     if bad:
         return False, '%s; drift on %s' % (text, ', '.join(bad))
     return True, text

@@ -22,7 +22,9 @@ description:
   - Every item is returned with its status (C(pass), C(fail), C(not_applicable), C(unknown)), the expected
     and the actual value and the reason it is in the profile.
   - With O(config_path), only the config items are checked, against that file on the host
-    (a kernel built but never booted).
+    (a kernel built but never booted). A O(config_path) that is missing, a directory or not a kernel config fails
+    the task.
+  - A check that could read nothing (no item passed or failed, some unknown) fails under every O(fail_on).
   - The module changes nothing on the host.
 author:
   - Hyperion kernel project (@hyperion-kernel)
@@ -185,7 +187,7 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hyperion.kernel.plugins.module_utils.check import evaluate, verdict
+from ansible_collections.hyperion.kernel.plugins.module_utils.check import evaluate, require_config, verdict
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import gather_facts, module_command_runner
 from ansible_collections.hyperion.kernel.plugins.module_utils.profile import resolve_profile, wanted_sources
@@ -216,6 +218,8 @@ def main():
         config_only = bool(params['config_path'])
         facts = gather_facts('/', module_command_runner(module), sysctls=sysctls, modparams=modparams,
                              subsets=['config'] if config_only else None, config_path=params['config_path'])
+        if config_only:
+            require_config(facts, params['config_path'])
         results, summary = evaluate(profile, facts, config_only=config_only)
         compliant, message = verdict(summary, params['fail_on'], params['strict'])
     except HyperionError as exc:

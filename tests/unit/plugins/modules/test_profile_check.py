@@ -8,6 +8,8 @@ __metaclass__ = type
 
 import os
 
+import pytest
+
 from ansible_collections.hyperion.kernel.plugins.module_utils.profile_files import load_resolved
 from ansible_collections.hyperion.kernel.plugins.modules import kernel_facts, profile_check
 from ansible_collections.hyperion.kernel.tests.unit.module_runs import run_module
@@ -75,3 +77,29 @@ def test_kernel_facts_on_this_machine(capsys):
         assert all(name.startswith('CONFIG_ZRAM') for name in facts['config']['options'])
         assert facts['config']['option_count'] >= len(facts['config']['options'])
     assert set(facts['zram']) == {'devices', 'swaps', 'zram_swap_active', 'mem_total_kib', 'mem_available_kib'}
+
+
+def _garbage_config(tmp_path):
+    path = tmp_path / 'garbage.config'
+    path.write_text('this is not a kernel config\nat all\n')
+    return str(path)
+
+
+@pytest.mark.parametrize('kind, message', [
+    ('missing', 'cannot read kernel config'),
+    ('directory', 'cannot read kernel config'),
+    ('garbage', 'not a kernel config line'),
+])
+@pytest.mark.parametrize('fail_on', ['required', 'never'])
+def test_a_config_path_that_gives_no_config_fails(kind, message, fail_on, tmp_path, capsys):
+    """Before, such a file left every item unknown and the host was reported compliant (exit 0)."""
+    path = {'missing': str(tmp_path / 'nothing-here'), 'directory': str(tmp_path),
+            'garbage': _garbage_config(tmp_path)}[kind]
+    before = sorted(os.listdir(str(tmp_path)))
+    code, result = run_module(profile_check, {'resolved_profile': load_resolved('hyperion-2.2.4'), 'config_path': path,
+                                              'fail_on': fail_on}, capsys)
+    assert code == 1 and result['failed'] is True
+    assert result['msg'].startswith('cannot check the kernel config %s: ' % path)
+    assert message in result['msg']
+    assert 'compliant' not in result and result.get('changed', False) is False
+    assert sorted(os.listdir(str(tmp_path))) == before
