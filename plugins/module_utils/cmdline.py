@@ -3,12 +3,18 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kernel command line parsing with the kernel's own rules.
 
-Follows lib/cmdline.c's next_arg() and kernel/params.c:
-- parameters are separated by white space outside double quotes;
-- a value may be quoted (``"dyndbg=module zram +p"`` or ``opt="a b"``); the
-  quotes are not part of the value;
+A port of next_arg() (lib/cmdline.c) and of the loop of parse_args() (kernel/params.c),
+checked against the C functions of the kernel source by a property test:
+- the line is a C string: it ends at its first NUL;
+- arguments are separated by white space outside double quotes, where white space is
+  what lib/ctype.c calls space: tab, newline, vertical tab, form feed, carriage return,
+  space and byte 0xA0 (so text should be decoded as Latin-1 to be split as the kernel
+  splits the bytes);
+- a value may be quoted (``"dyndbg=module zram +p"`` or ``opt="a b"``); the quotes are
+  not part of the value;
 - ``-`` and ``_`` are the same character in a parameter name (parameq());
-- a lone ``--`` ends the kernel's parameters: what follows is for init.
+- a lone ``--`` ends the kernel's parameters: what follows is for init, up to a second
+  lone ``--``, after which the kernel drops the rest.
 A parameter given twice keeps every value; the kernel's handlers use the last.
 """
 
@@ -16,47 +22,84 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from .validation import ValidationError, require
+
+# isspace() of lib/ctype.c: _S is set for 9-13, 32 and 160, nothing else (not 0x1c-0x1f or 0x85,
+# which Python's str.isspace() counts).
+KERNEL_SPACE = frozenset('\t\n\v\f\r \xa0')
+
 
 def normalize_name(name):
     """Canonical spelling of a parameter name (the kernel treats - and _ alike)."""
     return name.replace('-', '_')
 
 
-def _next_arg(text, pos):
-    """One argument starting at ``pos`` (white space already skipped).
+def skip_spaces(text, pos):
+    while pos < len(text) and text[pos] in KERNEL_SPACE:
+        pos += 1
+    return pos
 
-    Returns ``(param, value, new_pos)``; value is None for a bare flag.
+
+def next_arg(text, pos):
+    """lib/cmdline.c next_arg() on ``text`` from ``pos`` (a non-space character).
+
+    Returns ``(param, value, new_pos)``: value is None for a bare flag, new_pos is past
+    the white space that follows. The C function writes NULs into its buffer; ``cut``
+    holds the positions it would overwrite, and each string ends at the first of them.
     """
     in_quote = quoted = False
     if text[pos] == '"':
         pos += 1
         in_quote = quoted = True
-    start = pos
-    equals = None
-    i = pos
-    while i < len(text):
-        char = text[i]
-        if char.isspace() and not in_quote:
+    args = text[pos:]
+    i = 0
+    equals = 0  # as in C, 0 also means "not found": an '=' at index 0 does not count
+    while i < len(args):
+        char = args[i]
+        if char in KERNEL_SPACE and not in_quote:
             break
-        # The kernel only looks for '=' after the first character.
-        if equals is None and char == '=' and i > start:
+        if equals == 0 and char == '=':
             equals = i
         if char == '"':
             in_quote = not in_quote
         i += 1
-    end = i
-    arg = text[start:end]
-    if quoted and arg.endswith('"'):
-        arg = arg[:-1]
-    if equals is None:
-        return arg, None, end
-    param = arg[:equals - start]
-    value = arg[equals - start + 1:]
-    if value.startswith('"'):
-        value = value[1:]
-        if value.endswith('"'):
-            value = value[:-1]
-    return param, value, end
+    cut = set([i])
+    value_start = None
+    if equals:
+        cut.add(equals)
+        value_start = equals + 1
+        # Don't include quotes in value (args[i] is white space or the end, never a quote).
+        if value_start < i and args[value_start] == '"':
+            value_start += 1
+            if args[i - 1] == '"':
+                cut.add(i - 1)
+    if quoted and i > 0 and args[i - 1] == '"' and (i - 1) not in cut:
+        cut.add(i - 1)
+
+    def string_at(start):
+        end = min(c for c in cut if c >= start)
+        return args[start:end]
+
+    param = string_at(0)
+    value = string_at(value_start) if value_start is not None else None
+    following = pos + i + 1 if i < len(args) else pos + i
+    return param, value, skip_spaces(text, following)
+
+
+def split_args(text, pos=0):
+    """The (param, value) pairs parse_args() hands on from ``pos``, and where it stopped.
+
+    The second item is the position after a lone ``--`` (the rest is init's), or None
+    when the line ended first.
+    """
+    pairs = []
+    pos = skip_spaces(text, pos)
+    while pos < len(text):
+        param, value, pos = next_arg(text, pos)
+        if value is None and param == '--':
+            return pairs, pos
+        pairs.append((param, value))
+    return pairs, None
 
 
 class Cmdline(object):
@@ -90,31 +133,33 @@ class Cmdline(object):
 
 def parse_cmdline(text):
     """Parse /proc/cmdline (or a command line an admin wants to set)."""
-    raw = text.strip('\n\x00 ')
-    params = []
+    if isinstance(text, bytes):
+        text = text.decode('latin-1')  # one character per byte, as the kernel reads it
+    text = text.split('\x00', 1)[0]
+    pairs, rest = split_args(text)
     init_args = []
-    pos = 0
-    after_dashes = False
-    while pos < len(raw):
-        while pos < len(raw) and raw[pos].isspace():
-            pos += 1
-        if pos >= len(raw):
-            break
-        param, value, pos = _next_arg(raw, pos)
-        if after_dashes:
-            init_args.append(param if value is None else '%s=%s' % (param, value))
-            continue
-        if param == '--' and value is None:
-            after_dashes = True
-            continue
-        params.append((normalize_name(param), value))
-    return Cmdline(raw, params, init_args)
+    if rest is not None:
+        # init/main.c parses the rest the same way and rejoins param=value (repair_env_string).
+        init_pairs, _dropped = split_args(text, rest)
+        init_args = [param if value is None else '%s=%s' % (param, value) for param, value in init_pairs]
+    params = [(normalize_name(param), value) for param, value in pairs]
+    return Cmdline(text.strip('\n '), params, init_args)
 
 
 def format_param(name, value):
-    """Render one parameter so that parse_cmdline() reads it back unchanged."""
+    """Render one parameter so that parse_cmdline() reads it back unchanged.
+
+    The kernel has no escape character: a value with a double quote or a NUL cannot be
+    written, and one with white space is quoted as a whole.
+    """
+    try:
+        require('param_name', name, 'a kernel parameter name')
+    except ValidationError as exc:
+        raise ValueError(str(exc))
     if value is None:
         return name
-    if value == '' or any(c.isspace() for c in value):
+    if '"' in value or '\x00' in value:
+        raise ValueError('%s: a value with a double quote or a NUL cannot be written on a kernel command line' % name)
+    if value == '' or any(c in KERNEL_SPACE for c in value):
         return '%s="%s"' % (name, value)
     return '%s=%s' % (name, value)
