@@ -18,15 +18,15 @@ import re
 
 from .errors import HyperionError
 from .qdisc_plan import normalize_plan, plan_steps
+from .validation import require
 
-_DEVICE_RE = re.compile(r'[A-Za-z0-9_.:-]{1,15}')
 _SAFE_WORD_RE = re.compile(r'[A-Za-z0-9_.:@/+-]+')
 
 
 def boot_commands(device, qdiscs):
     """The tc argv lists that build the plan on a device that has the kernel default."""
-    if not isinstance(device, str) or not _DEVICE_RE.fullmatch(device):
-        raise HyperionError('%r is not a network interface name' % (device,))
+    # The device names the batch file (DEVICE.tc) and the unit instance: the kernel's dev_valid_name() rules.
+    require('netdev', device, 'qdisc plan device')
     plan = normalize_plan(qdiscs, 'present')
     return [argv for argv, _reason in plan_steps(device, plan, [], 'present')]
 

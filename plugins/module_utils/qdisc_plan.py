@@ -26,6 +26,7 @@ import re
 
 from .errors import HyperionError
 from .tc import normalize_qdiscs, parse_qdisc_json, parse_rate, parse_size, parse_time
+from .validation import is_valid, require
 
 KINDS = ('cake', 'etf', 'fq', 'fq_codel', 'mq', 'taprio')
 CLASSFUL_KINDS = ('mq', 'taprio')
@@ -41,15 +42,36 @@ _TRUE_WORDS = ('true', 'yes', 'on', '1')
 _FALSE_WORDS = ('false', 'no', 'off', '0')
 
 
-def _opt(type_, word=None, json_key=None, true=None, false=None, choices=None):
-    return {'type': type_, 'word': word, 'json': json_key, 'true': true, 'false': false, 'choices': choices}
+# Limits of the consumers: tc's parsers (tc/tc_util.c, q_*.c in iproute2) and the kernel's (net/sched/sch_*.c).
+U32_MAX = 2 ** 32 - 1
+S32_MAX = 2 ** 31 - 1
+S64_MAX = 2 ** 63 - 1
+U64_MAX = 2 ** 64 - 1
+# The kernel refuses a taprio cycle longer than INT_MAX nanoseconds (taprio_cycle_time_range).
+TAPRIO_CYCLE_MAX = S32_MAX
+# taprio's shortest interval is one 60-byte frame at the link speed; at an unknown speed it takes 10 Mbit/s.
+TAPRIO_DEFAULT_SPEED_MBIT = 10
+ETH_ZLEN = 60
+
+
+def _opt(type_, word=None, json_key=None, true=None, false=None, choices=None, lo=None, hi=None, why=None):
+    """One option: how tc spells it, where tc -j reports it and the range (base units) its consumer accepts."""
+    return {'type': type_, 'word': word, 'json': json_key, 'true': true, 'false': false, 'choices': choices,
+            'lo': lo, 'hi': hi, 'why': why}
+
+
+_TC_U32 = "tc's and the kernel's unsigned 32-bit value"
+_TC_U32_US = "tc's and the kernel's unsigned 32-bit count of microseconds"
 
 
 # What each kind accepts, how tc spells it on the command line and where tc -j reports it.
 # The order is the order of the words on the tc command line.
 OPTIONS = {
     'cake': [
-        ('bandwidth', _opt('rate_or_unlimited', 'bandwidth', 'bandwidth')),
+        # get_rate64(): a 64-bit count of bytes per second; 0 is no rate at all (tc then sends none), so
+        # "unlimited" is the word for it and a rate that truncates to 0 bytes/s (below 8bit) is refused.
+        ('bandwidth', _opt('rate_or_unlimited', 'bandwidth', 'bandwidth', lo=1, hi=U64_MAX,
+                           why="tc's 64-bit count of bytes per second; write unlimited for no shaping")),
         ('diffserv', _opt('choice', json_key='diffserv', choices=dict(
             (w, [w]) for w in ('besteffort', 'diffserv3', 'diffserv4', 'diffserv8', 'precedence')))),
         ('flowmode', _opt('choice', json_key='flowmode', choices=dict(
@@ -61,48 +83,59 @@ OPTIONS = {
         ('ack_filter', _opt('choice', json_key='ack-filter', choices={
             'disabled': ['no-ack-filter'], 'enabled': ['ack-filter'], 'aggressive': ['ack-filter-aggressive']})),
         ('split_gso', _opt('bool', json_key='split_gso', true='split-gso', false='no-split-gso')),
-        ('rtt', _opt('time', 'rtt', 'rtt')),
-        ('overhead', _opt('int', 'overhead', 'overhead')),
+        # tc leaves an rtt of 0 out of the message, so it would not change anything.
+        ('rtt', _opt('time', 'rtt', 'rtt', lo=1, hi=U32_MAX, why=_TC_U32_US + ', not 0')),
+        ('overhead', _opt('int', 'overhead', 'overhead', lo=-64, hi=256, why="the range q_cake.c accepts")),
     ],
     'fq': [
-        ('limit', _opt('int', 'limit', 'limit')),
-        ('flow_limit', _opt('int', 'flow_limit', 'flow_limit')),
-        ('buckets', _opt('int', 'buckets', 'buckets')),
-        ('orphan_mask', _opt('int', 'orphan_mask', 'orphan_mask')),
-        ('quantum', _opt('size', 'quantum', 'quantum')),
-        ('initial_quantum', _opt('size', 'initial_quantum', 'initial_quantum')),
-        ('maxrate', _opt('rate', 'maxrate', 'maxrate')),
-        ('low_rate_threshold', _opt('rate', 'low_rate_threshold', 'low_rate_threshold')),
-        ('refill_delay', _opt('time', 'refill_delay', 'refill_delay')),
-        ('horizon', _opt('time', 'horizon', 'horizon')),
+        ('limit', _opt('int', 'limit', 'limit', lo=0, hi=U32_MAX, why=_TC_U32)),
+        ('flow_limit', _opt('int', 'flow_limit', 'flow_limit', lo=0, hi=U32_MAX, why=_TC_U32)),
+        # The kernel keeps log2 of the bucket count (1 to 18): another number reads back as a power of two.
+        ('buckets', _opt('int', 'buckets', 'buckets', lo=2, hi=2 ** 18, why='a power of two, as sch_fq keeps log2 of it')),
+        ('orphan_mask', _opt('int', 'orphan_mask', 'orphan_mask', lo=0, hi=U32_MAX, why=_TC_U32)),
+        # sch_fq clamps the quantum to 256 bytes .. 1 MiB: a value outside would read back as another.
+        ('quantum', _opt('size', 'quantum', 'quantum', lo=256, hi=2 ** 20, why='the range sch_fq keeps')),
+        ('initial_quantum', _opt('size', 'initial_quantum', 'initial_quantum', lo=0, hi=U32_MAX, why=_TC_U32)),
+        # tc turns a maxrate of 2^32-1 bytes/s or more into "unlimited" (fq's rate is a u32).
+        ('maxrate', _opt('rate', 'maxrate', 'maxrate', lo=0, hi=U32_MAX - 1,
+                         why="sch_fq's 32-bit bytes per second; tc makes larger rates unlimited")),
+        ('low_rate_threshold', _opt('rate', 'low_rate_threshold', 'low_rate_threshold', lo=0, hi=U32_MAX,
+                                    why="tc's get_rate(): 32-bit bytes per second")),
+        ('refill_delay', _opt('time', 'refill_delay', 'refill_delay', lo=0, hi=U32_MAX, why=_TC_U32_US)),
+        ('horizon', _opt('time', 'horizon', 'horizon', lo=0, hi=U32_MAX, why=_TC_U32_US)),
     ],
     'fq_codel': [
-        ('limit', _opt('int', 'limit', 'limit')),
-        ('flows', _opt('int', 'flows', 'flows')),
-        ('quantum', _opt('size', 'quantum', 'quantum')),
-        ('target', _opt('time', 'target', 'target')),
-        ('interval', _opt('time', 'interval', 'interval')),
+        # q_fq_codel.c sends limit, flows, quantum, target, interval and drop_batch only when not 0.
+        ('limit', _opt('int', 'limit', 'limit', lo=1, hi=U32_MAX, why=_TC_U32 + ', not 0')),
+        ('flows', _opt('int', 'flows', 'flows', lo=1, hi=65536, why='the range sch_fq_codel accepts')),
+        ('quantum', _opt('size', 'quantum', 'quantum', lo=256, hi=2 ** 20, why='sch_fq_codel: 256 bytes to FQ_CODEL_QUANTUM_MAX')),
+        ('target', _opt('time', 'target', 'target', lo=1, hi=U32_MAX, why=_TC_U32_US + ', not 0')),
+        ('interval', _opt('time', 'interval', 'interval', lo=1, hi=U32_MAX, why=_TC_U32_US + ', not 0')),
         ('ecn', _opt('bool', json_key='ecn', true='ecn', false='noecn')),
-        ('ce_threshold', _opt('time', 'ce_threshold', 'ce_threshold')),
-        ('memory_limit', _opt('size', 'memory_limit', 'memory_limit')),
-        ('drop_batch', _opt('int', 'drop_batch', 'drop_batch')),
+        # 2^32-1 is tc's "not set".
+        ('ce_threshold', _opt('time', 'ce_threshold', 'ce_threshold', lo=0, hi=U32_MAX - 1, why=_TC_U32_US)),
+        # sch_fq_codel caps the memory limit at 2^31 bytes; 2^32-1 is tc's "not set".
+        ('memory_limit', _opt('size', 'memory_limit', 'memory_limit', lo=1, hi=2 ** 31, why='sch_fq_codel caps it at 2^31 bytes')),
+        ('drop_batch', _opt('int', 'drop_batch', 'drop_batch', lo=1, hi=U32_MAX, why=_TC_U32 + ', not 0')),
     ],
     'etf': [
         ('clockid', _opt('clockid', 'clockid', 'clockid')),
-        ('delta', _opt('ns', 'delta', 'delta')),
+        ('delta', _opt('ns', 'delta', 'delta', lo=0, hi=S32_MAX, why="sch_etf's signed 32-bit nanoseconds")),
         # etf flags have no "off" word: leaving the word out is off.
         ('deadline_mode', _opt('bool', json_key='deadline_mode', true='deadline_mode')),
         ('skip_sock_check', _opt('bool', json_key='skip_sock_check', true='skip_sock_check')),
         ('offload', _opt('bool', json_key='offload', true='offload')),
     ],
     'taprio': [
-        ('num_tc', _opt('int', 'num_tc', 'tc')),
+        ('num_tc', _opt('int', 'num_tc', 'tc', lo=1, hi=MAX_TRAFFIC_CLASSES, why='TC_QOPT_MAX_QUEUE')),
         ('map', _opt('map', 'map', 'map')),
         ('queues', _opt('queues', 'queues', 'queues')),
-        ('base_time', _opt('ns', 'base-time', 'base_time')),
+        ('base_time', _opt('ns', 'base-time', 'base_time', lo=0, hi=S64_MAX, why="tc's signed 64-bit nanoseconds")),
         ('sched_entries', _opt('sched_entries', 'sched-entry', 'schedule')),
-        ('cycle_time', _opt('ns', 'cycle-time', 'cycle_time')),
-        ('cycle_time_extension', _opt('ns', 'cycle-time-extension', 'cycle_time_extension')),
+        ('cycle_time', _opt('ns', 'cycle-time', 'cycle_time', lo=1, hi=TAPRIO_CYCLE_MAX,
+                            why="the kernel's taprio cycle range (INT_MAX nanoseconds)")),
+        ('cycle_time_extension', _opt('ns', 'cycle-time-extension', 'cycle_time_extension', lo=0, hi=TAPRIO_CYCLE_MAX,
+                                      why="at most the longest cycle the kernel takes")),
         ('clockid', _opt('clockid', 'clockid', 'clockid')),
     ],
     'mq': [],
@@ -110,9 +143,11 @@ OPTIONS = {
 _SPECS = dict((kind, dict(options)) for kind, options in OPTIONS.items())
 
 # Options the kernel cannot change on a live qdisc: a difference means delete and create again.
-# etf has no change operation at all; taprio refuses a new traffic class mapping or clock.
+# etf has no change operation at all; taprio refuses a new traffic class mapping or clock;
+# fq_codel takes its flow count only when it is created (fq_codel_change refuses it later).
 _RECREATE_KEYS = {
     'etf': None,
+    'fq_codel': ('flows',),
     'taprio': ('num_tc', 'map', 'queues', 'clockid'),
 }
 # taprio's schedule is the admin schedule while one is pending, the operating one otherwise.
@@ -121,7 +156,7 @@ _REQUIRED = {'taprio': ('num_tc', 'map', 'queues', 'sched_entries', 'clockid')}
 
 _HANDLE_RE = re.compile(r'([0-9a-fA-F]{1,4}):?')
 _CLASS_RE = re.compile(r'([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})')
-_QUEUES_RE = re.compile(r'([0-9]+)@([0-9]+)')
+_QUEUES_RE = re.compile(r'([0-9]{1,6})@([0-9]{1,6})')
 
 
 class QdiscApplyError(HyperionError):
@@ -189,8 +224,39 @@ def _word_list(value):
     return str(value).split()
 
 
+_UNIT_WORDS = {'rate': 'bytes per second', 'rate_or_unlimited': 'bytes per second', 'time': 'microseconds',
+               'size': 'bytes', 'ns': 'nanoseconds', 'int': ''}
+
+
 def _canonical(spec, value, what):
-    """The plan's value in the base units tc -j reports."""
+    """The plan's value in the base units tc -j reports, within the range its consumer accepts."""
+    canonical = _canonical_value(spec, value, what)
+    if spec['type'] == 'rate_or_unlimited' and canonical == 0:
+        if str(value).strip().lower() == 'unlimited':
+            return 0
+        raise HyperionError('%s %s is 0 bytes per second, which tc sends as no rate at all (the old rate would stay); '
+                            'write unlimited for no shaping, or a rate of at least 8bit' % (what, _shown(value)))
+    lo, hi = spec.get('lo'), spec.get('hi')
+    if isinstance(canonical, int) and not isinstance(canonical, bool) and (
+            (lo is not None and canonical < lo) or (hi is not None and canonical > hi)):
+        unit = ' ' + _UNIT_WORDS[spec['type']] if _UNIT_WORDS.get(spec['type']) else ''
+        got = _shown(value)
+        if str(value).strip() != str(canonical):
+            got += ' (%d%s)' % (canonical, unit)
+        raise HyperionError('%s must be %s%s (%s), got %s' % (
+            what, 'from %d to %d' % (lo, hi) if lo is not None else 'at most %d' % hi, unit,
+            spec.get('why') or 'the limit of its consumer', got))
+    if spec['word'] == 'buckets' and canonical & (canonical - 1):
+        raise HyperionError('%s %d is not a power of two; sch_fq keeps log2 of it, so it would read back as %d'
+                            % (what, canonical, 1 << (canonical.bit_length() - 1)))
+    return canonical
+
+
+def _shown(value):
+    return '"%s"' % value if isinstance(value, str) else repr(value)
+
+
+def _canonical_value(spec, value, what):
     type_ = spec['type']
     try:
         if type_ == 'rate':
@@ -226,8 +292,10 @@ def _canonical(spec, value, what):
         ranges = []
         for item in _word_list(value):
             match = _QUEUES_RE.fullmatch(str(item).strip())
-            if not match or int(match.group(1)) < 1:
-                raise HyperionError('%s entry %r is not COUNT@OFFSET with COUNT >= 1 (for example "2@2")' % (what, item))
+            # tc_mqprio_qopt keeps count and offset as 16-bit numbers.
+            if not match or not 1 <= int(match.group(1)) <= 0xffff or int(match.group(2)) > 0xffff:
+                raise HyperionError('%s entry %r is not COUNT@OFFSET with COUNT from 1 to 65535 and OFFSET at most '
+                                    '65535 (for example "2@2")' % (what, item))
             ranges.append((int(match.group(1)), int(match.group(2))))
         return ranges
     if type_ == 'sched_entries':
@@ -246,8 +314,11 @@ def _canonical(spec, value, what):
                 raise HyperionError('%s command %r is not one of S, H, R' % (where, entry.get('command')))
             if 'gatemask' not in entry or 'interval' not in entry:
                 raise HyperionError('%s needs a gatemask and an interval' % where)
-            entries.append((command, _gatemask(entry['gatemask'], where + ' gatemask'),
-                            _as_int(entry['interval'], where + ' interval (nanoseconds)', minimum=1)))
+            interval = _as_int(entry['interval'], where + ' interval (nanoseconds)', minimum=1)
+            if interval > U32_MAX:
+                raise HyperionError('%s interval %d nanoseconds is beyond %d, the largest interval tc and the kernel '
+                                    'take (an unsigned 32-bit number)' % (where, interval, U32_MAX))
+            entries.append((command, _gatemask(entry['gatemask'], where + ' gatemask'), interval))
         return entries
     raise AssertionError(type_)
 
@@ -442,18 +513,27 @@ def _validate_taprio(values, where):
     if len(queues) != num_tc:
         raise HyperionError('%s: queues needs one COUNT@OFFSET per traffic class (num_tc %d), got %d'
                             % (where, num_tc, len(queues)))
-    taken = {}
     for tc_index, (count, offset) in enumerate(queues):
-        for queue in range(offset, offset + count):
-            if queue in taken:
+        for other in range(tc_index):
+            other_count, other_offset = queues[other]
+            first = max(offset, other_offset)
+            if first < min(offset + count, other_offset + other_count):
                 raise HyperionError('%s: queues %d@%d of traffic class %d overlap %d@%d of traffic class %d at tx queue %d'
-                                    % (where, count, offset, tc_index, queues[taken[queue]][0], queues[taken[queue]][1],
-                                       taken[queue], queue))
-            taken[queue] = tc_index
+                                    % (where, count, offset, tc_index, other_count, other_offset, other, first))
     for index, (command, mask, interval) in enumerate(values['sched_entries']):
         if mask >> num_tc:
             raise HyperionError('%s: sched_entries[%d] gatemask 0x%x opens gates beyond the %d traffic classes '
                                 '(highest allowed mask 0x%x)' % (where, index, mask, num_tc, (1 << num_tc) - 1))
+    total = sum(interval for _command, _mask, interval in values['sched_entries'])
+    if 'cycle_time' in values:
+        # The kernel would cut the schedule at cycle_time: the entries past it never run.
+        if values['cycle_time'] < total:
+            raise HyperionError('%s: cycle_time %d ns is shorter than the sum of the sched_entries intervals (%d ns); '
+                                'the kernel would cut the schedule short. Make cycle_time at least %d or leave it out'
+                                % (where, values['cycle_time'], total, total))
+    elif total > TAPRIO_CYCLE_MAX:
+        raise HyperionError('%s: the sched_entries intervals add up to %d ns, beyond the longest cycle the kernel takes '
+                            '(%d ns, INT_MAX)' % (where, total, TAPRIO_CYCLE_MAX))
 
 
 def _validate_tree(entries):
@@ -487,14 +567,44 @@ def _validate_tree(entries):
                                 % (_describe(entry), entry['parent'], root['kind']))
 
 
-def validate_for_device(plan, device, tx_queues):
-    """Checks that need the device: its number of tx queues (``tx_queue_count``)."""
+def taprio_min_interval(speed_mbit=None):
+    """The shortest taprio interval (ns) the kernel takes: one 60-byte frame at the link speed.
+
+    length_to_duration(q, ETH_ZLEN) in net/sched/sch_taprio.c, with the speed
+    taprio_set_picos_per_byte() uses: the link's, or 10 Mbit/s when unknown.
+    """
+    speed = speed_mbit if isinstance(speed_mbit, int) and speed_mbit > 0 else TAPRIO_DEFAULT_SPEED_MBIT
+    picos_per_byte = (1000000 * 8) // speed
+    return ETH_ZLEN * picos_per_byte // 1000
+
+
+def read_link_speed(device, sys_root='/sys'):
+    """The link speed in Mbit/s from sysfs, or None when unknown (no link, a virtual device, -1)."""
+    if not is_valid('netdev', device):
+        return None
+    try:
+        with open('%s/class/net/%s/speed' % (sys_root, device)) as handle:
+            speed = int(handle.read().strip())
+    except (IOError, OSError, ValueError):
+        return None
+    return speed if speed > 0 else None
+
+
+def validate_for_device(plan, device, tx_queues, speed_mbit=None):
+    """Checks that need the device: its number of tx queues (``tx_queue_count``) and link speed (taprio)."""
     if not plan:
         return
     root = plan[0]
     if root['kind'] in CLASSFUL_KINDS and tx_queues < 2:
         raise HyperionError('%s needs a multi-queue device; %s has %d tx queue' % (root['kind'], device, tx_queues))
     if root['kind'] == 'taprio':
+        shortest = taprio_min_interval(speed_mbit)
+        for index, (_command, _mask, interval) in enumerate(root['values']['sched_entries']):
+            if interval < shortest:
+                raise HyperionError('taprio sched_entries[%d] interval %d ns is shorter than one minimum frame on %s '
+                                    '(%d ns at %s); the kernel refuses it' % (
+                                        index, interval, device, shortest,
+                                        '%d Mbit/s' % speed_mbit if speed_mbit else 'an unknown link speed, taken as 10 Mbit/s'))
         for tc_index, (count, offset) in enumerate(root['values']['queues']):
             if offset + count > tx_queues:
                 raise HyperionError('taprio queues %d@%d (traffic class %d) need tx queues %d to %d, but %s has %d tx '
@@ -597,8 +707,59 @@ def _delete_argv(device, parent):
     return ['tc', 'qdisc', 'del', 'dev', device] + (['root'] if parent == 'root' else ['parent', parent])
 
 
+def _spare_handle(live, plan, taken):
+    """A handle no live or planned qdisc uses and no earlier step took (TAKEN is updated)."""
+    used = set(_major(q['handle']) for q in live if q.get('handle'))
+    used.update(_major(e['handle']) for e in plan if e.get('handle'))
+    for major in range(0xfff0, 0xff00, -1):
+        if '%x' % major not in used and major not in taken:
+            taken.add(major)
+            return '%x:' % major
+    raise HyperionError('no spare qdisc handle between ff01: and fff0: is free on the device')
+
+
+def must_delete_first(entry, qdisc):
+    """True when ENTRY can only take the place of the live QDISC after it was deleted.
+
+    Everywhere else ``tc qdisc replace`` grafts the new qdisc in one step: the
+    kernel builds it first and swaps it in only when it accepted every option,
+    so a refusal leaves the old qdisc in place. A taprio cannot be grafted over
+    a taprio (directly or through a spare handle): the old one's destroy resets
+    the device's traffic classes after the new one set them.
+    """
+    if entry['kind'] != 'taprio':
+        return False
+    return qdisc['kind'] == 'taprio' or (entry['handle'] is not None and entry['handle'] == qdisc['handle'])
+
+
+def _recreate_steps(device, entry, qdisc, reason, spare):
+    """The steps that put ENTRY where the live QDISC is (verdict 'recreate')."""
+    where = 'root' if entry['parent'] == 'root' else entry['parent']
+    if must_delete_first(entry, qdisc):
+        return [(_delete_argv(device, entry['parent']), 'delete %s %s at %s first (a taprio cannot be grafted over it): %s'
+                 % (qdisc['kind'], qdisc['handle'], where, reason)),
+                (_replace_argv(device, entry), '%s: %s' % (_describe(entry), reason))]
+    if entry['handle'] is None and entry['kind'] != qdisc['kind']:
+        # Without a handle, replace of another kind grafts a new qdisc with a handle of the kernel's choice.
+        return [(_replace_argv(device, entry), '%s: %s' % (_describe(entry), reason))]
+    if entry['handle'] is not None and entry['handle'] != qdisc['handle']:
+        return [(_replace_argv(device, entry), '%s: %s' % (_describe(entry), reason))]
+    # The live qdisc holds the handle the new one wants (or, without a planned handle, is of the same kind
+    # and cannot change, as etf): a plain replace would be a change. The new qdisc goes in under a spare
+    # handle first, which grafts it; then under its own handle, which grafts it again.
+    steps = [(_replace_argv(device, dict(entry, handle=spare)), '%s: %s (under the spare handle %s, so that the '
+              'old one stays until the new one is accepted)' % (_describe(entry), reason, spare))]
+    if entry['handle'] is not None:
+        steps.append((_replace_argv(device, entry), '%s: back to its planned handle %s' % (_describe(entry), entry['handle'])))
+    return steps
+
+
 def plan_steps(device, plan, live, state='present'):
-    """[(argv, reason)]: the tc commands that make the live tree match the plan, in order."""
+    """[(argv, reason)]: the tc commands that make the live tree match the plan, in order.
+
+    A qdisc of another kind (or one that cannot change) is replaced by grafting, not
+    deleted first (see must_delete_first for the one exception).
+    """
     root_live = _at(live, 'root')
     if state == 'absent':
         if root_live is not None and root_live['handle'] != DEFAULT_HANDLE:
@@ -607,10 +768,11 @@ def plan_steps(device, plan, live, state='present'):
         return []
     steps = []
     root = plan[0]
+    taken = set()
     verdict, reason = _verdict(root, root_live)
     if verdict == 'recreate':
-        steps.append((_delete_argv(device, 'root'), 'delete %s %s at root first: %s' % (root_live['kind'], root_live['handle'], reason)))
-    if verdict != 'ok':
+        steps += _recreate_steps(device, root, root_live, reason, _spare_handle(live, plan, taken))
+    elif verdict != 'ok':
         steps.append((_replace_argv(device, root), '%s: %s' % (_describe(root), reason)))
     # A new root starts with the kernel's default children: every planned child is new.
     fresh = verdict in ('create', 'recreate')
@@ -618,9 +780,8 @@ def plan_steps(device, plan, live, state='present'):
         qdisc = None if fresh else _at(live, entry['parent'])
         verdict, reason = _verdict(entry, qdisc)
         if verdict == 'recreate':
-            steps.append((_delete_argv(device, entry['parent']), 'delete %s %s at %s first: %s'
-                          % (qdisc['kind'], qdisc['handle'], entry['parent'], reason)))
-        if verdict != 'ok':
+            steps += _recreate_steps(device, entry, qdisc, reason, _spare_handle(live, plan, taken))
+        elif verdict != 'ok':
             steps.append((_replace_argv(device, entry), '%s: %s' % (_describe(entry), reason)))
     return steps
 
@@ -711,18 +872,18 @@ def read_tree(run, device):
     return live_tree(out, device)
 
 
-def apply_plan(run, device, qdiscs, state='present', check_mode=False):
+def apply_plan(run, device, qdiscs, state='present', check_mode=False, speed_mbit=None):
     """Validate, read, plan and (unless check_mode) run and verify; the module's whole job.
 
     Returns {'actions', 'changed', 'before', 'after', 'qdiscs'}: ``actions`` are
     the tc argv lists (run, or to be run in check mode); ``before``/``after`` the
     tree as text; ``qdiscs`` the live tree after the run.
     """
-    if not device or not isinstance(device, str) or '/' in device or device != device.strip():
-        raise HyperionError('device %r is not an interface name' % (device,))
+    # The whole plan is checked before the device is read, and against the device before anything runs.
+    require('netdev', device, 'device')
     plan = normalize_plan(qdiscs, state)
     tx_queues, live = read_device(run, device)
-    validate_for_device(plan, device, tx_queues)
+    validate_for_device(plan, device, tx_queues, speed_mbit)
     steps = plan_steps(device, plan, live, state)
     actions = [argv for argv, _reason in steps]
     result = {'actions': actions, 'reasons': [reason for _argv, reason in steps], 'changed': bool(actions),

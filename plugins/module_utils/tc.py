@@ -41,29 +41,38 @@ _TIME_UNITS = {
     'ms': 1000, 'msec': 1000, 'msecs': 1000,
     's': 1000 ** 2, 'sec': 1000 ** 2, 'secs': 1000 ** 2,
 }
-_NUMBER_UNIT_RE = re.compile(r'\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*')
+# The unit follows the number directly: tc's strtod() stops at the first space and tc then refuses the
+# rest (" mbit") as an unknown unit, so "100 mbit" is no rate for tc and none here. Exponents, hex,
+# "inf" and "nan" (which strtod() would also read) are left out on purpose.
+_NUMBER_UNIT_RE = re.compile(r'([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([A-Za-z]*)')
 
 
 def _split(value, what):
     if isinstance(value, bool):
         raise HyperionError('%s must be a number with an optional unit, not %r' % (what, value))
     if isinstance(value, (int, float)):
+        # A number from YAML is written as str(value) for tc: only a finite, non-negative one is a quantity.
+        if value != value or value in (float('inf'), float('-inf')) or value < 0:
+            raise HyperionError('%s must be a non-negative number, not %r' % (what, value))
         return float(value), ''
-    match = _NUMBER_UNIT_RE.fullmatch(str(value))
+    match = _NUMBER_UNIT_RE.fullmatch(str(value).strip())
     if not match:
-        raise HyperionError('%s %r is not a number with an optional unit' % (what, value))
+        raise HyperionError('%s %r is not a number with an optional unit written without a space (such as '
+                            '"100mbit")' % (what, value))
     return float(match.group(1)), match.group(2).lower()
 
 
 def parse_rate(value):
     """A tc rate ("100Mbit", "12500kbps", 800000) in bytes per second.
 
-    As in tc, a bare number is bits per second.
+    As in tc, a bare number is bits per second. The arithmetic is tc's own
+    (get_rate64 in tc/tc_util.c): the double times the unit, divided by 8,
+    truncated to whole bytes, so "12bit" is 1 byte per second as tc sends it.
     """
     number, unit = _split(value, 'rate')
     if unit not in _RATE_UNITS:
         raise HyperionError('rate %r has an unknown unit %r; use one of bit, kbit, mbit, gbit, kibit, bps, kbps, mbps, ...' % (value, unit))
-    return int(round(number * _RATE_UNITS[unit] / 8.0))
+    return int(number * _RATE_UNITS[unit] / 8.0)
 
 
 def parse_size(value):
@@ -71,7 +80,8 @@ def parse_size(value):
     number, unit = _split(value, 'size')
     if unit not in _SIZE_UNITS:
         raise HyperionError('size %r has an unknown unit %r; use b, kb, mb, gb or kbit, mbit' % (value, unit))
-    return int(round(number * _SIZE_UNITS[unit]))
+    # get_size() in tc/tc_util.c truncates to whole bytes.
+    return int(number * _SIZE_UNITS[unit])
 
 
 def parse_time(value):
@@ -79,7 +89,8 @@ def parse_time(value):
     number, unit = _split(value, 'time')
     if unit not in _TIME_UNITS:
         raise HyperionError('time %r has an unknown unit %r; use us, ms or s' % (value, unit))
-    return int(round(number * _TIME_UNITS[unit]))
+    # get_time() in tc/tc_util.c truncates to whole microseconds.
+    return int(number * _TIME_UNITS[unit])
 
 
 def parse_qdisc_json(text, source='tc -j qdisc show'):

@@ -24,17 +24,25 @@ description:
     options differ (etf cannot be changed) and a taprio whose C(num_tc), C(map), C(queues) or C(clockid) differ
     (the kernel refuses to change them on a running schedule); a new root starts with the kernel's default children."
   - Children that the plan does not name are left as they are.
-  - The whole plan is validated before the device is changed. Unknown kinds or options, bad units, a taprio whose
-    queues do not fit the device's tx queues or overlap, gate masks or C(map) entries beyond C(num_tc), an etf
-    with a clock other than C(CLOCK_TAI) or on a parent that is not a taprio class, and a device that does not
-    exist are each a clear error, and nothing is changed.
+  - The whole plan is validated before the device is changed. Unknown kinds or options, bad units, a number
+    outside the range tc or the kernel accepts (see O(qdiscs[].options)), a taprio whose queues do not fit the
+    device's tx queues or overlap, gate masks or C(map) entries beyond C(num_tc), a taprio C(cycle_time) shorter
+    than the sum of its intervals, an etf with a clock other than C(CLOCK_TAI) or on a parent that is not a taprio
+    class, and a device that does not exist are each a clear error naming the qdisc and option, and nothing is
+    changed.
+  - "A qdisc of another kind, another handle or options that cannot change is not deleted first: C(tc qdisc
+    replace) grafts the new one, which the kernel builds and checks before it swaps it in, so a refusal leaves the
+    old one in place. When the new qdisc wants the old one's handle it goes in under a spare handle (C(fff0:)
+    downwards) first. The one exception is a taprio taking the place of a taprio (or of the qdisc holding its
+    handle): the old one must be deleted first, because its removal resets the device's traffic classes."
   - After the commands ran, the device is read again and must match the plan, else the module fails.
 author:
   - Hyperion kernel project (@hyperion-kernel)
 options:
   device:
     description:
-      - The network interface, for example C(eth0) or C(enp3s0).
+      - The network interface, for example C(eth0) or C(enp3s0): at most 15 characters, without C(/), C(:) or white
+        space (the kernel's C(dev_valid_name)).
     type: str
     required: true
   state:
@@ -73,22 +81,32 @@ options:
         description:
           - "tc's options in tc's words and units; C(-) and C(_) in names are the same. A flag takes V(true) or
             V(false)."
-          - "C(cake): C(bandwidth) (rate or V(unlimited)), C(diffserv) (V(besteffort), V(diffserv3), V(diffserv4),
-            V(diffserv8), V(precedence)), C(flowmode), C(nat), C(wash), C(ingress), C(ack_filter) (V(disabled),
-            V(enabled), V(aggressive)), C(split_gso), C(rtt) (time), C(overhead)."
-          - "C(fq): C(maxrate), C(low_rate_threshold) (rates), C(limit), C(flow_limit), C(buckets), C(orphan_mask),
-            C(quantum), C(initial_quantum) (sizes), C(refill_delay), C(horizon) (times)."
-          - "C(fq_codel): C(target), C(interval), C(ce_threshold) (times), C(ecn), C(limit), C(flows), C(quantum),
-            C(memory_limit), C(drop_batch)."
-          - "C(etf): C(clockid) (only V(CLOCK_TAI), the default), C(delta) (nanoseconds), C(deadline_mode),
-            C(skip_sock_check), C(offload)."
-          - "C(taprio): C(num_tc), C(map) (traffic class of each priority, a list or tc's space-separated words),
-            C(queues) (C(COUNT@OFFSET) per traffic class), C(base_time), C(cycle_time), C(cycle_time_extension)
-            (nanoseconds), C(sched_entries) (list of C(command) V(S), V(H) or V(R), C(gatemask) in hexadecimal as
-            in tc when a string, C(interval) in nanoseconds), C(clockid). C(num_tc), C(map), C(queues),
+          - "C(cake): C(bandwidth) (rate from 8bit, that is 1 byte/s, to 2^64-1 bytes/s, tc's 64-bit rate; or
+            V(unlimited): a rate of 0 is refused, as tc would send no rate and keep the old one), C(diffserv)
+            (V(besteffort), V(diffserv3), V(diffserv4), V(diffserv8), V(precedence)), C(flowmode), C(nat), C(wash),
+            C(ingress), C(ack_filter) (V(disabled), V(enabled), V(aggressive)), C(split_gso), C(rtt) (time from 1us
+            to 2^32-1 us), C(overhead) (-64 to 256)."
+          - "C(fq): C(maxrate) (rate up to 2^32-2 bytes/s, as tc makes larger ones unlimited), C(low_rate_threshold)
+            (rate up to 2^32-1 bytes/s), C(limit), C(flow_limit), C(orphan_mask) (0 to 2^32-1), C(buckets) (a power
+            of two from 2 to 262144), C(quantum) (size from 256 bytes to 1 MiB), C(initial_quantum) (size up to
+            2^32-1 bytes), C(refill_delay), C(horizon) (times up to 2^32-1 us)."
+          - "C(fq_codel): C(target), C(interval) (times from 1us to 2^32-1 us), C(ce_threshold) (time up to 2^32-2
+            us), C(ecn), C(limit) (1 to 2^32-1), C(flows) (1 to 65536; set only when the fq_codel is created, so a
+            change creates it again), C(quantum) (size from 256 bytes to 1 MiB), C(memory_limit) (size from 1 byte
+            to 2^31 bytes), C(drop_batch) (1 to 2^32-1)."
+          - "C(etf): C(clockid) (only V(CLOCK_TAI), the default), C(delta) (nanoseconds, 0 to 2^31-1),
+            C(deadline_mode), C(skip_sock_check), C(offload)."
+          - "C(taprio): C(num_tc) (1 to 16), C(map) (traffic class of each priority, a list or tc's space-separated
+            words), C(queues) (C(COUNT@OFFSET) per traffic class), C(base_time) (nanoseconds, 0 to 2^63-1),
+            C(cycle_time) (nanoseconds, at least the sum of the intervals and at most 2^31-1, the kernel's
+            limit), C(cycle_time_extension) (nanoseconds, 0 to 2^31-1), C(sched_entries) (list of C(command) V(S),
+            V(H) or V(R), C(gatemask) in hexadecimal as in tc when a string, C(interval) in nanoseconds: at least one
+            60-byte frame at the link speed, 48000 at 10 Mbit/s or an unknown speed, and at most 2^32-1; without
+            C(cycle_time) the intervals add up to at most 2^31-1), C(clockid). C(num_tc), C(map), C(queues),
             C(sched_entries) and C(clockid) are required."
           - "Rates as in tc: C(100Mbit), C(12500kbps) (a bare number is bit/s); sizes C(1514), C(64kb); times
-            C(3ms), C(100us), C(1s) (a bare number is microseconds)."
+            C(3ms), C(100us), C(1s) (a bare number is microseconds). The unit follows the number without a space
+            (tc refuses C(100 mbit)); fractions are truncated to whole bytes or microseconds, as tc does."
         type: dict
         default: {}
 extends_documentation_fragment:
@@ -200,7 +218,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import module_command_runner
-from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import QdiscApplyError, apply_plan
+from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import QdiscApplyError, apply_plan, read_link_speed
 
 
 def main():
@@ -220,7 +238,7 @@ def main():
     params = module.params
     try:
         outcome = apply_plan(module_command_runner(module), params['device'], params['qdiscs'], params['state'],
-                             check_mode=module.check_mode)
+                             check_mode=module.check_mode, speed_mbit=read_link_speed(params['device']))
     except QdiscApplyError as exc:
         module.fail_json(msg=str(exc), actions=exc.executed, changed=bool(exc.executed))
     except HyperionError as exc:

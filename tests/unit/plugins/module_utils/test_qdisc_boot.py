@@ -61,9 +61,16 @@ def test_a_device_with_the_kernel_default_gets_the_whole_batch():
 
 
 @pytest.mark.parametrize('device, plan, message', [
-    ('eth0; reboot', CAKE_PLAN, 'not a network interface name'),
+    ('eth0; reboot', CAKE_PLAN, 'must be a network interface name'),
     ('eth0', [{'kind': 'pfifo'}], 'unknown qdisc kind'),
-    ('a-very-long-interface-name', CAKE_PLAN, 'not a network interface name'),
+    ('a-very-long-interface-name', CAKE_PLAN, 'must be a network interface name'),
+    # $-anchored patterns let these through: a newline ends up in the unit name and the batch file name.
+    ('eth0\n', CAKE_PLAN, 'must be a network interface name'),
+    # dev_valid_name() refuses ':' (alias labels are not devices), '/' and the names '.' and '..'.
+    ('eth0:1', CAKE_PLAN, 'must be a network interface name'),
+    ('..', CAKE_PLAN, 'must be a network interface name'),
+    ('eth/0', CAKE_PLAN, 'must be a network interface name'),
+    ('eth0', [{'kind': 'cake', 'options': {'bandwidth': '100 mbit'}}], 'written without a space'),
 ])
 def test_bad_plans_are_refused(device, plan, message):
     with pytest.raises(HyperionError, match=message):

@@ -116,10 +116,32 @@ def test_a_changed_bandwidth_is_one_replace(vm):
     assert steps[0][1] == 'cake at root: bandwidth 12500000 (wanted 25000000)'
 
 
-def test_another_root_kind_is_deleted_first(vm):
+def test_another_root_kind_is_grafted_not_deleted_first(vm):
+    # hyp-fq0 has fq 8001:; replace with another handle builds the cake and swaps it in only once the kernel took it.
     assert vm.actions('hyp-fq0', [{'kind': 'cake', 'handle': '1:', 'options': {'bandwidth': '50mbit'}}]) == [
-        ['tc', 'qdisc', 'del', 'dev', 'hyp-fq0', 'root'],
         ['tc', 'qdisc', 'replace', 'dev', 'hyp-fq0', 'root', 'handle', '1:', 'cake', 'bandwidth', '50mbit']]
+    assert vm.actions('hyp-fq0', [{'kind': 'cake'}]) == [['tc', 'qdisc', 'replace', 'dev', 'hyp-fq0', 'root', 'cake']]
+
+
+def test_another_kind_on_the_same_handle_goes_through_a_spare_handle(vm):
+    live = [q for q in live_tree(vm.tc, 'hyp-fq0')]
+    handle = live[0]['handle']
+    assert vm.actions('hyp-fq0', [{'kind': 'fq_codel', 'handle': handle}]) == [
+        ['tc', 'qdisc', 'replace', 'dev', 'hyp-fq0', 'root', 'handle', 'fff0:', 'fq_codel'],
+        ['tc', 'qdisc', 'replace', 'dev', 'hyp-fq0', 'root', 'handle', handle, 'fq_codel']]
+
+
+def test_only_a_taprio_over_a_taprio_is_deleted_first(vm):
+    plan = copy.deepcopy(TAPRIO)
+    plan[0]['options']['num_tc'] = 2
+    plan[0]['options']['queues'] = ['1@0', '1@1']
+    plan[0]['options']['map'] = [1, 1, 0]
+    plan[0]['options']['sched_entries'] = [{'gatemask': '01', 'interval': 500000}, {'gatemask': '02', 'interval': 500000}]
+    plan = plan[:1]
+    actions = vm.actions('hyp-taprio0', plan)
+    assert actions[0] == ['tc', 'qdisc', 'del', 'dev', 'hyp-taprio0', 'root']
+    assert actions[1][:8] == ['tc', 'qdisc', 'replace', 'dev', 'hyp-taprio0', 'root', 'handle', '100:']
+    assert len(actions) == 2
 
 
 def test_a_kernel_default_root_is_replaced_without_delete(vm):
@@ -150,13 +172,16 @@ def test_taprio_new_traffic_classes_recreate_the_tree_children_after_parent(vm):
     assert actions[1][actions[1].index('queues') + 1:actions[1].index('base-time')] == ['1@0', '7@1']
 
 
-def test_an_etf_cannot_change_so_it_is_deleted_and_created(vm):
+def test_an_etf_cannot_change_so_a_new_one_is_grafted_under_a_spare_handle(vm):
     plan = copy.deepcopy(TAPRIO)
     plan[1]['options']['deadline_mode'] = True
+    plan[2]['options']['delta'] = 100000
     assert vm.actions('hyp-taprio0', plan) == [
-        ['tc', 'qdisc', 'del', 'dev', 'hyp-taprio0', 'parent', '100:1'],
-        ['tc', 'qdisc', 'replace', 'dev', 'hyp-taprio0', 'parent', '100:1', 'etf', 'clockid', 'CLOCK_TAI',
-         'delta', '300000', 'deadline_mode']]
+        ['tc', 'qdisc', 'replace', 'dev', 'hyp-taprio0', 'parent', '100:1', 'handle', 'fff0:', 'etf', 'clockid',
+         'CLOCK_TAI', 'delta', '300000', 'deadline_mode'],
+        # each new etf gets its own spare handle
+        ['tc', 'qdisc', 'replace', 'dev', 'hyp-taprio0', 'parent', '100:2', 'handle', 'ffef:', 'etf', 'clockid',
+         'CLOCK_TAI', 'delta', '100000', 'deadline_mode', 'skip_sock_check']]
 
 
 def test_mq_children_replace_only_what_differs(vm):
@@ -165,7 +190,6 @@ def test_mq_children_replace_only_what_differs(vm):
     plan[4] = {'parent': '1:4', 'kind': 'cake'}
     assert vm.actions('hyp-mq0', plan) == [
         ['tc', 'qdisc', 'replace', 'dev', 'hyp-mq0', 'parent', '1:1', 'fq', 'maxrate', '50mbit'],
-        ['tc', 'qdisc', 'del', 'dev', 'hyp-mq0', 'parent', '1:4'],
         ['tc', 'qdisc', 'replace', 'dev', 'hyp-mq0', 'parent', '1:4', 'cake']]
 
 
@@ -187,7 +211,7 @@ def test_absent_removes_a_managed_root_and_leaves_a_default_one(vm):
     ('hyp-taprio0', {'sched_entries': [{'command': 'X', 'gatemask': '1', 'interval': 1000}]}, "command 'X' is not one of"),
     ('hyp-taprio0', {'base-time': '1s'}, 'base_time (nanoseconds) must be an integer'),
     ('hyp-taprio0', {'base_time': 0}, 'option base_time is given twice'),
-    ('hyp-taprio0', {'num_tc': 17}, 'num_tc must be 1 to 16'),
+    ('hyp-taprio0', {'num_tc': 17}, 'num_tc must be from 1 to 16 (TC_QOPT_MAX_QUEUE), got 17'),
 ])
 def test_taprio_validation_against_the_real_tx_queue_counts(vm, device, change, message):
     plan = copy.deepcopy(TAPRIO[:1])
@@ -209,7 +233,7 @@ def test_mq_classes_beyond_the_tx_queues(vm):
     ([{'kind': 'mq', 'options': {'x': 1}}], "unknown option 'x' for mq; it takes none"),
     ([{'kind': 'cake', 'options': {'bandwidth': '100Mbytes'}}],
      "option bandwidth: rate '100Mbytes' has an unknown unit 'mbytes'"),
-    ([{'kind': 'fq_codel', 'options': {'target': '3 weeks'}}], "(fq_codel at root) option target: time '3 weeks' has an unknown unit 'weeks'"),
+    ([{'kind': 'fq_codel', 'options': {'target': '3weeks'}}], "(fq_codel at root) option target: time '3weeks' has an unknown unit 'weeks'"),
     ([{'kind': 'cake', 'options': {'nat': 'maybe'}}], "option nat must be true or false, not 'maybe'"),
     ([{'kind': 'cake', 'options': {'diffserv': 'diffserv5'}}], "option diffserv 'diffserv5' is not one of besteffort,"),
     ([{'kind': 'etf', 'options': {'delta': 1}}], 'etf only works as the child of a taprio or mqprio class'),
@@ -280,7 +304,9 @@ def test_apply_stops_at_the_first_failed_command(vm):
         apply_plan(failing, 'hyp-fq0', [{'kind': 'cake', 'handle': '1:'}])
     assert str(excinfo.value) == ('tc qdisc replace dev hyp-fq0 root handle 1: cake failed (rc 2): '
                                   'Error: Specified qdisc kind is unknown.')
-    assert excinfo.value.executed == [['tc', 'qdisc', 'del', 'dev', 'hyp-fq0', 'root']]
+    # The old fq root was never deleted: the refused replace was the first changing command.
+    assert excinfo.value.executed == []
+    assert not [argv for argv in calls if argv[2] == 'del']
 
 
 def test_unknown_device_is_an_error_before_any_tc_command(vm):
