@@ -34,14 +34,13 @@ import glob
 import os
 import re
 
-from .bootloader import (BOOTLOADERS, CmdlineError, FilePlan, _Host, atomic_write, detect_bootloader,
-                         find_entry_dirs, grub_regenerate_command, grub_sources_dropins, parse_grubby_info,
+from .bootloader import (BOOTLOADERS, CmdlineError, FilePlan, _Host, atomic_write, check_dropin_name,
+                         detect_bootloader, find_entry_dirs, grub_regenerate_command, grub_sources_dropins, parse_grubby_info,
                          run_sourced)
 from .errors import HyperionError
+from .validation import ValidationError, require
 
 DEFAULT_DEFAULT_DROPIN = '90-hyperion-boot-entry.cfg'
-DROPIN_NAME_RE = re.compile(r'[A-Za-z0-9_.-]+\.cfg')
-RELEASE_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.+~-]*')
 LOADER_VENDOR_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f'
 DEFAULT_DROPIN_HEADER = ('# Managed by hyperion.kernel.boot_entry: GRUB boots the entry saved in grubenv\n'
                          '# (grub-set-default, grub-reboot). Edits here are overwritten.\n')
@@ -57,10 +56,10 @@ class BootEntryError(HyperionError):
 def validate_release(name, value):
     if value is None:
         return None
-    if not isinstance(value, str) or not RELEASE_RE.fullmatch(value):
-        raise BootEntryError('%s %r is not a kernel release (letters, digits and . _ + ~ - only, as uname -r prints it)'
-                             % (name, value))
-    return value
+    try:
+        return require('kernel_release', value, name)
+    except ValidationError as exc:
+        raise BootEntryError(str(exc))
 
 
 def release_of_kernel_path(path):
@@ -439,9 +438,7 @@ def plan_boot_entry(default=None, once=None, bootloader='auto', root='/', run=No
     """Validate, read and plan; see the module documentation of boot_entry."""
     validate_release('default', default)
     validate_release('once', once)
-    if not DROPIN_NAME_RE.fullmatch(grub_dropin or ''):
-        raise BootEntryError('grub_dropin %r must be a file name ending in .cfg (letters, digits, _ . - only)'
-                             % grub_dropin)
+    check_dropin_name(grub_dropin, BootEntryError)
     if not os.path.isdir(root):
         raise BootEntryError('root %s is not a directory' % root)
     host = _Host(root, run)

@@ -33,21 +33,41 @@ import re
 import shutil
 import tempfile
 
-from .cmdline import normalize_name, parse_cmdline
+from .cmdline import KERNEL_SPACE, normalize_name, parse_cmdline
 from .errors import HyperionError
+from .validation import ValidationError, bounded_int, describe, require
 # An unreadable file raises SourceError (a HyperionError), which the module reports.
 from .facts import read_text as read_file
 
 BOOTLOADERS = ('grub', 'grubby', 'systemd-boot')
 DEFAULT_GRUB_DROPIN = '90-hyperion-kernel.cfg'
 STATES = ('present', 'absent')
-NAME_RE = re.compile(r'[A-Za-z0-9_.-]+')
-DROPIN_NAME_RE = re.compile(r'[A-Za-z0-9_.-]+\.cfg')
-# Values land in shell-sourced files (/etc/default/grub*) and in the bootloader's own
-# script (grub.cfg): refuse everything either of them would interpret.
+# Values land in shell-sourced files (/etc/default/grub*), in GRUB's own script (grub.cfg, where
+# grub-mkconfig copies them unquoted onto the linux line), in grubby's argv and in Type #1 entries.
+# GRUB's lexer (grub-core/script/yylex.l) ends a word at white space and at { } | & $ ; < >, and
+# treats quotes and backslash as quoting; sh adds the backtick. '#' starts a comment only at the
+# start of a word, which a value never is: it follows "name=" and names start with a letter or digit.
 FORBIDDEN_VALUE_CHARS = {'"': 'a double quote', "'": 'a single quote', '$': 'a dollar sign', '`': 'a backtick',
                          '\\': 'a backslash', ';': 'a semicolon', '&': 'an ampersand', '|': 'a pipe',
-                         '<': 'a less-than sign', '>': 'a greater-than sign'}
+                         '<': 'a less-than sign', '>': 'a greater-than sign', '{': 'an opening brace',
+                         '}': 'a closing brace'}
+# kernel/panic.c waits "for (i = 0; i < panic_timeout * 1000; ...)" with an int panic_timeout: above
+# INT_MAX / 1000 the product overflows and the wait is skipped; above INT_MAX, kstrtoint() refuses the
+# value and panic_timeout keeps CONFIG_PANIC_TIMEOUT (0 on Debian: never reboot). 0 means never
+# reboot, a negative value reboots at once (any int).
+PANIC_MAX = 2147483647 // 1000
+PANIC_MIN = -2147483648
+# COMMAND_LINE_SIZE of arch/*/include/{uapi/,}asm/setup.h (Linux 6.12) by uname -m; other
+# architectures get asm-generic's 512. The kernel keeps COMMAND_LINE_SIZE - 1 bytes and drops the rest
+# (x86's boot protocol says so in cmdline_size), so a parameter past the end is silently lost.
+COMMAND_LINE_SIZES = {'x86_64': 2048, 'i386': 2048, 'i486': 2048, 'i586': 2048, 'i686': 2048,
+                      'aarch64': 2048, 'arm64': 2048, 'ppc64le': 2048, 'ppc64': 2048, 'ppc': 2048,
+                      'sparc64': 2048, 'armv6l': 1024, 'armv7l': 1024, 'armv8l': 1024, 'riscv64': 1024,
+                      'parisc64': 1024, 'mips': 4096, 'mips64': 4096, 's390x': 4096}
+GENERIC_COMMAND_LINE_SIZE = 512
+# Stand-ins where the host cannot tell: a 64-character release and a root=UUID=... .
+_IMAGE_GUESS = '/boot/vmlinuz-' + 'x' * 64
+_ROOT_GUESS = 'UUID=' + 'x' * 36
 GRUB_VARIABLES = ('GRUB_CMDLINE_LINUX', 'GRUB_CMDLINE_LINUX_DEFAULT')
 _ASSIGNMENT_RE = re.compile(r'(?P<lead>\s*(?:export\s+)?)(?P<var>GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=(?P<rhs>.*)')
 # The right-hand sides this module rewrites: one quoted string or one bare word, then an optional comment.
@@ -77,6 +97,25 @@ class Param(object):
         return self.name if self.value is None else '%s=%s' % (self.name, self.value)
 
 
+def value_problem(value):
+    """What makes VALUE unfit for a kernel command line written by this module, or None."""
+    for char in value:
+        if char in FORBIDDEN_VALUE_CHARS:
+            return FORBIDDEN_VALUE_CHARS[char]
+        if char in '\r\n':
+            return 'a newline'
+        if char in KERNEL_SPACE:
+            return 'white space'
+        if ord(char) < 0x20 or 0x7f <= ord(char) < 0xa0:
+            return 'a control character'
+        if char.isspace():
+            return 'white space'
+        if ord(char) > 0x7e:
+            # The kernel splits the line at byte 0xA0 (lib/ctype.c), which many UTF-8 characters contain.
+            return 'a character outside printable ASCII (%s)' % describe(char)
+    return None
+
+
 def validate_params(params):
     """Check every parameter before anything is read or changed; returns Param objects.
 
@@ -92,8 +131,11 @@ def validate_params(params):
         if not isinstance(entry, dict):
             raise CmdlineError('%s must be a dictionary with name, value and state, got %r' % (where, entry))
         name = entry.get('name')
-        if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-            raise CmdlineError('%s: name %r is not a kernel parameter name (letters, digits, _ . - only)' % (where, name))
+        try:
+            # '--' would hand the rest of the line to init; '=' or a blank would split the name.
+            require('param_name', name, '%s: name' % where)
+        except ValidationError as exc:
+            raise CmdlineError(str(exc))
         state = entry.get('state') or 'present'
         if state not in STATES:
             raise CmdlineError('%s (%s): state %r is not one of %s' % (where, name, state, ', '.join(STATES)))
@@ -102,12 +144,16 @@ def validate_params(params):
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 raise CmdlineError('%s (%s): value must be a string, got %r' % (where, name, value))
             value = str(value)
-            for char in value:
-                if char in FORBIDDEN_VALUE_CHARS or char.isspace() or ord(char) < 32:
-                    what = FORBIDDEN_VALUE_CHARS.get(char) or ('a newline' if char in '\r\n' else
-                                                               'white space' if char.isspace() else 'a control character')
-                    raise CmdlineError('%s (%s): value %r contains %s; values end up in shell-sourced files and '
-                                       'bootloader scripts, where it would be interpreted' % (where, name, value, what))
+            problem = value_problem(value)
+            if problem:
+                raise CmdlineError('%s (%s): value %s contains %s; values end up in shell-sourced files and '
+                                   'bootloader scripts, where it would be interpreted' % (where, name, describe(value), problem))
+            if normalize_name(name) == 'panic':
+                try:
+                    bounded_int(value, '%s (%s): value' % (where, name), PANIC_MIN, PANIC_MAX,
+                                "kernel/panic.c waits panic * 1000 ms in an int; 0 never reboots, below 0 reboots at once")
+                except ValidationError as exc:
+                    raise CmdlineError(str(exc))
         if state == 'absent' and value is not None:
             raise CmdlineError('%s (%s): an absent parameter takes no value (every value of the name is removed)'
                                % (where, name))
@@ -262,6 +308,7 @@ class Plan(FilePlan):
         self.params = params
         self.next_boot = {}
         self.current = None
+        self.full_lines = []  # (where, the whole command line the kernel would get)
 
     @property
     def reboot_required(self):
@@ -514,6 +561,8 @@ def plan_grub(host, params, dropin_name=DEFAULT_GRUB_DROPIN, update=True):
     # grub-mkconfig's 10_linux gives normal entries "$GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT".
     effective = '%s %s' % (values['GRUB_CMDLINE_LINUX'], values['GRUB_CMDLINE_LINUX_DEFAULT'])
     plan.next_boot = managed_values(effective, params)
+    # 10_linux writes "linux <image> root=<device> ro <args>" and GRUB puts BOOT_IMAGE=<image> first.
+    plan.full_lines.append(('the GRUB linux line', ' '.join(_grub_line_prefix(host) + split_tokens(effective))))
     _check_next_boot(plan, 'after sourcing /etc/default/grub%s' % (' and grub.d/*.cfg' if len(sourced) > 1 else ''))
     if update and (plan.files or _grub_cfg_is_stale(host, inputs)):
         plan.commands.append((host.command(grub_regenerate_command(host)), 'regenerate grub.cfg'))
@@ -582,6 +631,10 @@ def plan_grubby(host, params):
     plan.details['entries'] = [dict((k, entry.get(k)) for k in ('index', 'kernel', 'args', 'title')) for entry in entries]
     plan.details['default_kernel'] = default['kernel']
     plan.next_boot = managed_values(' '.join(edit_tokens(split_tokens(default['args']), params, place=True)), params)
+    for entry in entries:
+        # GRUB's blscfg puts BOOT_IMAGE=<kernel> before the entry's args.
+        tokens = ['BOOT_IMAGE=' + entry['kernel']] + edit_tokens(split_tokens(entry['args']), params, place=True)
+        plan.full_lines.append(('grubby entry %s' % entry['index'], ' '.join(tokens)))
     if add or remove:
         argv = ['grubby', '--update-kernel=ALL']
         if add:
@@ -681,6 +734,18 @@ def plan_systemd_boot(host, params):
             next_options = entry_options(after)
     # Without an entry yet, the next kernel installed gets /etc/kernel/cmdline.
     plan.next_boot = managed_values(next_options if next_options is not None else new_text, params)
+    # kernel-install's 90-loaderentry adds systemd.machine_id=<32 hex digits> when it is missing.
+    install_tokens = split_tokens(new_text)
+    if not any(token.startswith('systemd.machine_id=') for token in install_tokens):
+        install_tokens.append('systemd.machine_id=' + 'x' * 32)
+    plan.full_lines.append(('/etc/kernel/cmdline for kernels installed later', ' '.join(install_tokens)))
+    for change in plan.files:
+        if change.path in entry_files:
+            # systemd-boot adds initrd=<path> for each initrd line of a Type #1 entry.
+            initrds = ['initrd=' + line.split(None, 1)[1].strip() for line in change.after.splitlines()
+                       if re.fullmatch(r'\s*initrd\s+\S.*', line)]
+            plan.full_lines.append(('boot entry %s' % os.path.basename(change.path),
+                                    ' '.join(split_tokens(entry_options(change.after)) + initrds)))
     return plan
 
 
@@ -719,12 +784,53 @@ def module_plan_options(args, run):
                 grub_dropin=args['grub_dropin'], update=args['update'])
 
 
+def command_line_size(host):
+    """(COMMAND_LINE_SIZE, machine) of the kernel that boots: this machine's architecture (an image below
+    another root is taken to be for it too)."""
+    machine = os.uname()[4]
+    return COMMAND_LINE_SIZES.get(machine, GENERIC_COMMAND_LINE_SIZE), machine
+
+
+def check_length(plan, size_and_machine):
+    """Refuse a change after which a boot entry's whole command line is longer than the kernel keeps."""
+    size, machine = size_and_machine
+    limit = size - 1
+    lengths = [(len(text.encode('utf-8')), where) for where, text in plan.full_lines]
+    longest = max(lengths) if lengths else (0, None)
+    plan.details['command_line_length'] = {'longest': longest[0], 'where': longest[1], 'limit': limit}
+    if plan.changed and longest[0] > limit:
+        raise CmdlineError('%s would be %d bytes long; the kernel on %s keeps %d (COMMAND_LINE_SIZE %d) and '
+                           'drops the rest, parameters included; shorten the command line'
+                           % (longest[1], longest[0], machine, limit, size))
+
+
+def _grub_line_prefix(host):
+    """BOOT_IMAGE=, root= and ro as grub-mkconfig and GRUB put them before the variables' parameters.
+
+    The running kernel's /proc/cmdline gives root= (and rootflags=); the image is the longest of its
+    BOOT_IMAGE and the kernels in /boot, as a newer kernel may have a longer release.
+    """
+    running = split_tokens(host.read('proc/cmdline') or '')
+    values = dict((token.split('=', 1)[0], token.split('=', 1)[1]) for token in running if '=' in token)
+    images = [values['BOOT_IMAGE']] if 'BOOT_IMAGE' in values else []
+    images.extend('/boot/' + os.path.basename(path) for path in glob.glob(host.path('boot/vmlinuz-*')))
+    image = max(images, key=len) if images else _IMAGE_GUESS
+    prefix = ['BOOT_IMAGE=' + image, 'root=' + values.get('root', _ROOT_GUESS), 'ro']
+    return prefix + [token for token in running if token.startswith('rootflags=')]
+
+
+def check_dropin_name(name, error=None):
+    """Refuse a drop-in name grub-mkconfig would not source (it reads /etc/default/grub.d/*.cfg only)."""
+    try:
+        return require('grub_dropin', name, 'grub_dropin')
+    except ValidationError as exc:
+        raise (error or CmdlineError)('%s; grub-mkconfig sources only /etc/default/grub.d/*.cfg' % exc)
+
+
 def plan_cmdline(params, bootloader='auto', root='/', run=None, grub_dropin=DEFAULT_GRUB_DROPIN, update=True):
     """Validate, read and plan; see the module documentation of kernel_cmdline."""
     checked = validate_params(params)
-    if not DROPIN_NAME_RE.fullmatch(grub_dropin or ''):
-        raise CmdlineError('grub_dropin %r must be a file name ending in .cfg (letters, digits, _ . - only); '
-                           'grub-mkconfig sources only /etc/default/grub.d/*.cfg' % grub_dropin)
+    check_dropin_name(grub_dropin, CmdlineError)
     if not os.path.isdir(root):
         raise CmdlineError('root %s is not a directory' % root)
     host = _Host(root, run)
@@ -738,6 +844,7 @@ def plan_cmdline(params, bootloader='auto', root='/', run=None, grub_dropin=DEFA
         plan = plan_systemd_boot(host, checked)
     else:
         raise CmdlineError('bootloader %r is not one of auto, %s' % (bootloader, ', '.join(BOOTLOADERS)))
+    check_length(plan, command_line_size(host))
     plan.current = read_current(host, checked)
     plan.host = host
     return plan

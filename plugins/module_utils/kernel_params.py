@@ -21,11 +21,11 @@ __metaclass__ = type
 import re
 
 from .errors import HyperionError
+from .validation import is_valid
 
 # Rates the 8250/16550 driver and kgdboc's earlycon parser accept as written.
 STANDARD_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _TTY_RE = re.compile(r'tty[A-Za-z]+[0-9]+')
-_NAME_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*')
 # Set by the role from its own variables: an extra entry may not fight them.
 MANAGED_NAMES = ('kgdboc', 'kgdbwait', 'sysrq_always_enabled')
 KGDB_OPTION = 'CONFIG_KGDB_SERIAL_CONSOLE'
@@ -97,7 +97,7 @@ def check_extra_params(params, known_names, host_module_params=()):
             continue
         name = entry['name'].strip()
         state = entry.get('state') or 'present'
-        if not _NAME_RE.fullmatch(name):
+        if not is_valid('param_name', name):
             problems.append('%s: %r is not a kernel parameter name' % (where, name))
             continue
         canonical = canonical_name(name)

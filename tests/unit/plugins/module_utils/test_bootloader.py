@@ -62,9 +62,29 @@ def read(root, rel):
 @pytest.mark.parametrize('params, message', [
     ([], 'params is empty'),
     (['kgdboc'], 'must be a dictionary'),
-    ([{'name': 'kgdb oc'}], "name 'kgdb oc' is not a kernel parameter name"),
-    ([{'name': 'a=b'}], 'is not a kernel parameter name'),
-    ([{'name': ''}], 'is not a kernel parameter name'),
+    ([{'name': 'kgdb oc'}], 'name must be a kernel parameter name'),
+    ([{'name': 'a=b'}], 'must be a kernel parameter name'),
+    ([{'name': ''}], 'must be a kernel parameter name'),
+    # '--' hands the rest of the line to init; a leading '-' or '.' is no name the kernel registers.
+    ([{'name': '--'}], 'got "--"'),
+    ([{'name': '-x'}], 'must be a kernel parameter name'),
+    ([{'name': 'quiet\n'}], 'got "quiet\\n"'),
+    ([{'name': 'x', 'value': 'a{b'}], 'contains an opening brace'),
+    ([{'name': 'x', 'value': 'a}b'}], 'contains a closing brace'),
+    ([{'name': 'x', 'value': 'a|b'}], 'contains a pipe'),
+    ([{'name': 'x', 'value': 'a&b'}], 'contains an ampersand'),
+    ([{'name': 'x', 'value': 'a<b'}], 'contains a less-than sign'),
+    ([{'name': 'x', 'value': 'a>b'}], 'contains a greater-than sign'),
+    ([{'name': 'x', 'value': 'a\tb'}], 'contains white space'),
+    ([{'name': 'x', 'value': 'a\rb'}], 'contains a newline'),
+    ([{'name': 'x', 'value': 'a\x1bb'}], 'contains a control character'),
+    ([{'name': 'x', 'value': 'a\x7fb'}], 'contains a control character'),
+    ([{'name': 'x', 'value': 'a\x85b'}], 'contains a control character'),
+    ([{'name': 'x', 'value': 'a\xa0b'}], 'contains white space'),
+    ([{'name': 'x', 'value': 'caf\xe9'}], 'outside printable ASCII'),
+    ([{'name': 'panic', 'value': '2147484'}], 'must be from -2147483648 to 2147483, got 2147484'),
+    ([{'name': 'panic', 'value': '4294967306'}], 'to 2147483'),
+    ([{'name': 'panic', 'value': 'ten'}], 'must be a whole number'),
     ([{'name': 'x', 'value': 'a"b'}], 'contains a double quote'),
     ([{'name': 'x', 'value': '$(reboot)'}], 'contains a dollar sign'),
     ([{'name': 'x', 'value': '`id`'}], 'contains a backtick'),
@@ -94,6 +114,9 @@ def test_good_params():
 def test_bad_dropin_name_and_root(tmp_path):
     with pytest.raises(CmdlineError, match='must be a file name ending in .cfg'):
         plan_cmdline(KGDB, root=str(tmp_path), grub_dropin='../grub')
+    # A trailing newline once passed a $-anchored pattern: grub-mkconfig never reads "x.cfg\n".
+    with pytest.raises(CmdlineError, match=r'got "x\.cfg\\n"; grub-mkconfig sources only'):
+        plan_cmdline(KGDB, root=str(tmp_path), grub_dropin='x.cfg\n')
     with pytest.raises(CmdlineError, match='is not a directory'):
         plan_cmdline(KGDB, root=str(tmp_path / 'missing'))
 

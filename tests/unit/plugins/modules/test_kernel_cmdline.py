@@ -96,7 +96,7 @@ def test_systemd_boot_forced_on_kernel_install_entries(tmp_path, capsys):
 @pytest.mark.parametrize('params, message', [
     ([{'name': 'kgdboc', 'value': 'ttyS0 ; reboot'}], 'contains white space'),
     ([{'name': 'x', 'value': '$(id)'}], 'contains a dollar sign'),
-    ([{'name': 'bad name'}], 'is not a kernel parameter name'),
+    ([{'name': 'bad name'}], 'must be a kernel parameter name'),
     ([{'name': 'quiet'}, {'name': 'quiet', 'state': 'absent'}], 'both present and absent'),
     ([{'name': 'quiet'}, {'name': 'quiet'}], 'is given twice'),
 ])
