@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -36,6 +37,31 @@ def run_command(argv):
     return proc.returncode, out, err
 
 
+def captured_output_name(argv):
+    """The file a capture tree keeps the output of ARGV in: ``tc -j qdisc show`` -> cmd/tc-j-qdisc-show.json.
+
+    The layout of tools/capture/capture-state.sh (see tests/unit/fixtures/README.md).
+    """
+    name = '-'.join(word.lstrip('-') for word in argv)
+    return os.path.join('cmd', name + ('.json' if '-j' in argv else '.txt'))
+
+
+def captured_runner(root):
+    """A ``run`` that answers from the captured command outputs under ROOT, never from this machine.
+
+    A command that was not captured is a failed source (rc 127), so its items are unknown.
+    """
+    def run(argv):
+        path = os.path.join(root, captured_output_name(argv))
+        try:
+            with open(path) as handle:
+                return 0, handle.read(), ''
+        except (IOError, OSError) as exc:
+            return 127, '', '%s: not captured under --root %s (%s: %s)' % (' '.join(argv), root, path,
+                                                                          exc.strerror or exc)
+    return run
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='hyperion-check',
@@ -47,7 +73,9 @@ def build_parser():
                         help='site overlay, repeatable (shipped: %s)' % ', '.join(available('overlay')))
     parser.add_argument('--config', metavar='FILE',
                         help='check this kernel config file (.config, /boot/config-*, config.gz) instead of the running kernel')
-    parser.add_argument('--root', default='/', help='read procfs/sysfs under this directory (default: /)')
+    parser.add_argument('--root', default='/',
+                        help='read procfs/sysfs under this directory (default: /); with another directory, command '
+                             'outputs (tc, ip) come from its cmd/ captures, never from this machine')
     parser.add_argument('--format', choices=('text', 'json'), default='text')
     parser.add_argument('--all', action='store_true', help='list passing and not applicable items too')
     parser.add_argument('--fail-on', choices=('required', 'recommended', 'never'), default='required')
@@ -83,6 +111,9 @@ def main(argv=None, stdout=None, run=run_command):
             stdout.write(render_seed_mapping(profile))
             return 0
         sysctls, modparams = wanted_sources(profile)
+        if os.path.realpath(args.root) != os.path.realpath('/'):
+            # The tree under --root is another machine (or a capture of one): the live tc would describe this one.
+            run = captured_runner(args.root)
         facts = gather_facts(args.root, None if args.config else run, sysctls=sysctls, modparams=modparams,
                              subsets=['config'] if args.config else None, config_path=args.config)
         if args.config and facts['config'].get('options') is None:

@@ -88,3 +88,57 @@ def test_fragment_output_parses_as_kconfig():
 def test_bad_override_syntax(capsys):
     assert main(['--override', 'CONFIG_X']) == 2
     assert 'must be ID=VALUE' in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- --root: another machine's captured state
+
+VM_TRIXIE = os.path.join(HERE, '..', '..', 'fixtures', 'vm', 'trixie-6.12.117+deb13-amd64')
+
+
+def _live_machine(argv):
+    raise AssertionError('hyperion-check --root ran %s on the machine it runs on' % ' '.join(argv))
+
+
+def _qdisc_item(out):
+    report = json.loads(out.getvalue())
+    return [item for item in report['items'] if item['id'] == 'qdisc:@default_route:root'][0], report
+
+
+def test_root_reads_qdiscs_from_the_capture_never_from_this_machine(tmp_path):
+    import shutil
+    root = str(tmp_path / 'capture')
+    shutil.copytree(VM_TRIXIE, root)
+    # The capture has no default route output; give it one, to the NIC ens3 (its default fq_codel in the capture).
+    with open(os.path.join(root, 'cmd', 'ip-j-route-show-default.json'), 'w') as handle:
+        json.dump([{'dst': 'default', 'gateway': '10.0.2.2', 'dev': 'ens3'}], handle)
+    out = io.StringIO()
+    main(['--root', root, '--format', 'json', '--fail-on', 'never'], stdout=out, run=_live_machine)
+    item, _report = _qdisc_item(out)
+    assert item['status'] == 'fail' and item['actual'] == 'fq_codel', item
+    with open(os.path.join(root, 'cmd', 'ip-j-route-show-default.json'), 'w') as handle:
+        json.dump([{'dst': 'default', 'dev': 'hyp-cake0'}], handle)
+    out = io.StringIO()
+    main(['--root', root, '--format', 'json', '--fail-on', 'never'], stdout=out, run=_live_machine)
+    item, _report = _qdisc_item(out)
+    assert item['status'] == 'pass' and item['actual'] == 'cake', item
+
+
+def test_root_without_captured_tc_output_reports_the_qdisc_unknown(tmp_path):
+    root = tmp_path / 'bare'
+    (root / 'proc' / 'sys' / 'kernel').mkdir(parents=True)
+    (root / 'proc' / 'sys' / 'kernel' / 'osrelease').write_text('6.12.117+deb13-amd64\n')
+    out = io.StringIO()
+    main(['--root', str(root), '--format', 'json', '--fail-on', 'never'], stdout=out, run=_live_machine)
+    item, report = _qdisc_item(out)
+    assert item['status'] == 'unknown' and item['actual'] is None
+    assert item['detail'] == 'tc -j qdisc show did not run'
+    assert any('tc -j qdisc show: not captured under --root' in error for error in report['errors'])
+
+
+def test_captured_output_names_follow_the_capture_layout():
+    from ansible_collections.hyperion.kernel.plugins.module_utils.cli import captured_output_name
+    assert captured_output_name(['tc', '-j', 'qdisc', 'show']) == os.path.join('cmd', 'tc-j-qdisc-show.json')
+    assert captured_output_name(['tc', '-s', 'qdisc', 'show']) == os.path.join('cmd', 'tc-s-qdisc-show.txt')
+    # the names the capture script wrote
+    for argv in (['tc', '-j', 'qdisc', 'show'], ['tc', '-j', '-s', 'qdisc', 'show'], ['ip', '-j', 'link', 'show']):
+        assert os.path.isfile(os.path.join(VM_TRIXIE, captured_output_name(argv))), argv
