@@ -153,7 +153,7 @@ def format_param(name, value):
     written, and one with white space is quoted as a whole.
     """
     try:
-        require('param_name', name, 'a kernel parameter name')
+        require('param_name', name, 'the name')
     except ValidationError as exc:
         raise ValueError(str(exc))
     if value is None:

@@ -11,10 +11,13 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.hyperion.kernel.plugins.module_utils import bootloader
+from ansible_collections.hyperion.kernel.plugins.module_utils.cmdline import parse_cmdline
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import copy_fixture_tree
 from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import (
     CmdlineError, apply_plan, edit_tokens, parse_grubby_info, plan_cmdline, split_tokens, validate_params)
@@ -386,3 +389,109 @@ def test_atomic_write_keeps_mode_and_leaves_no_temporary_file(tmp_path):
     assert path.read_text() == 'new\n'
     assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
     assert os.listdir(str(tmp_path)) == ['grub']
+
+
+# ---------------------------------------------------------------- the whole command line's length
+
+LIMIT = bootloader.command_line_size(None)[0] - 1
+
+
+def test_grub_line_as_long_as_the_kernel_keeps_passes_and_one_byte_more_is_refused(tmp_path):
+    root = grub_tree(tmp_path, 'debian-trixie')
+    # BOOT_IMAGE and root= of the running kernel's line, then GRUB_CMDLINE_LINUX and _DEFAULT ("quiet").
+    fixed = len('BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro x= quiet')
+    plan = plan_cmdline([{'name': 'x', 'value': 'v' * (LIMIT - fixed)}], root=root, run=real_run, update=False)
+    assert plan.details['command_line_length'] == {'longest': LIMIT, 'where': 'the GRUB linux line', 'limit': LIMIT}
+    before = snapshot(root)
+    with pytest.raises(CmdlineError, match=r'the GRUB linux line would be %d bytes long; the kernel on \S+ keeps %d '
+                                           % (LIMIT + 1, LIMIT)):
+        plan_cmdline([{'name': 'x', 'value': 'v' * (LIMIT - fixed + 1)}], root=root, run=real_run, update=False)
+    assert snapshot(root) == before
+
+
+def test_grub_line_counts_the_longest_kernel_image_in_boot(tmp_path):
+    root = grub_tree(tmp_path, 'debian-trixie')
+    os.makedirs(os.path.join(root, 'boot'))
+    with open(os.path.join(root, 'boot', 'vmlinuz-6.19.2-hyperion-with-a-long-local-version'), 'w'):
+        pass
+    plan = plan_cmdline([{'name': 'x', 'value': 'v'}], root=root, run=real_run, update=False)
+    assert plan.details['command_line_length']['longest'] == len(
+        'BOOT_IMAGE=/boot/vmlinuz-6.19.2-hyperion-with-a-long-local-version root=/dev/vda1 ro x=v quiet')
+
+
+def test_systemd_boot_entry_with_its_initrd_is_measured(tmp_path):
+    root = sdboot_tree(tmp_path)
+    before = snapshot(root)
+    with pytest.raises(CmdlineError, match=r'boot entry \S+\.conf would be \d+ bytes long'):
+        plan_cmdline([{'name': 'x', 'value': 'v' * (LIMIT - 100)}], root=root)
+    assert snapshot(root) == before
+    plan = plan_cmdline([{'name': 'x', 'value': 'v'}], root=root)
+    # The entry's options, the new parameter and systemd-boot's initrd=<path>.
+    entry = read(root, 'efi/loader/entries/%s-6.12.0-capture1-amd64.conf' % MACHINE_ID)
+    initrd = [line.split()[1] for line in entry.splitlines() if line.startswith('initrd')][0]
+    options = [line.split(None, 1)[1] for line in entry.splitlines() if line.startswith('options')][0]
+    assert plan.details['command_line_length']['longest'] == len('%s x=v initrd=%s' % (options, initrd))
+
+
+def test_grubby_entries_are_measured_with_boot_image(tmp_path):
+    root = grubby_tree(tmp_path)
+    run = FakeGrubby(read(FIXTURES, 'grubby/info-ALL.txt'))
+    with pytest.raises(CmdlineError, match=r'grubby entry \d+ would be \d+ bytes long'):
+        plan_cmdline([{'name': 'x', 'value': 'v' * LIMIT}], root=root, run=run)
+    assert [argv[-1] for argv in run.calls] == ['--info=ALL', '--default-index'], 'no grubby --update-kernel'
+
+
+def test_an_unchanged_host_is_not_refused_for_its_own_long_line(tmp_path):
+    # Nothing to write: the module reports the length, it does not refuse a line it did not make.
+    root = grub_tree(tmp_path, 'debian-trixie')
+    apply_plan(plan_cmdline([{'name': 'x', 'value': '1'}], root=root, run=real_run, update=False))
+    with open(os.path.join(root, 'etc/default/grub'), 'a') as handle:
+        handle.write('GRUB_CMDLINE_LINUX_DEFAULT="quiet %s"\n' % ('y' * LIMIT))
+    plan = plan_cmdline([{'name': 'x', 'value': '1'}], root=root, run=real_run, update=False)
+    assert plan.actions == [] and plan.details['command_line_length']['longest'] > LIMIT
+    with pytest.raises(CmdlineError, match='would be'):
+        plan_cmdline([{'name': 'x', 'value': '2'}], root=root, run=real_run, update=False)
+
+
+# ---------------------------------------------------------------- properties of the GRUB drop-in
+
+# Printable ASCII is where accepted values come from; the refused characters are the syntax of sh and
+# GRUB's script (yylex.l), the kernel's white space, control characters and anything past ASCII.
+ACCEPTED = set(chr(c) for c in range(0x21, 0x7f)) - set(bootloader.FORBIDDEN_VALUE_CHARS)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2fff), max_size=12))
+def test_a_value_is_accepted_exactly_when_every_character_is_safe(value):
+    assert (bootloader.value_problem(value) is None) == all(c in ACCEPTED for c in value)
+
+
+NAMES = st.from_regex(r'[a-z][a-z0-9_.-]{0,11}', fullmatch=True)
+VALUES = st.one_of(st.none(), st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7e), max_size=16))
+
+
+def _sourced(text, then):
+    with tempfile.NamedTemporaryFile('w', suffix='.cfg', delete=False) as handle:
+        handle.write(text)
+    try:
+        return subprocess.run(['/bin/sh', '-c', '. "$1"; ' + then, 'sh', handle.name], capture_output=True, text=True,
+                              check=True, env={'PATH': os.environ.get('PATH', '/usr/bin:/bin')}).stdout
+    finally:
+        os.unlink(handle.name)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(NAMES, VALUES), min_size=1, max_size=5,
+                unique_by=lambda pair: pair[0].replace('-', '_')).filter(
+                    lambda pairs: all(v is None or bootloader.value_problem(v) is None for _n, v in pairs)
+                    and not any(n.replace('-', '_') == 'panic' for n, _v in pairs)))
+def test_rendered_dropin_sourced_by_sh_gives_back_the_command_line(pairs):
+    params = validate_params([{'name': n, 'value': v} for n, v in pairs])
+    tokens = [param.render() for param in params]
+    out = _sourced(bootloader.render_dropin(tokens), 'printf %s "$GRUB_CMDLINE_LINUX"')
+    assert out == ' ' + ' '.join(tokens)
+    assert parse_cmdline(out).params == [(n.replace('-', '_'), v) for n, v in pairs]
+    # The same parameters written into /etc/default/grub's GRUB_CMDLINE_LINUX_DEFAULT (no drop-ins).
+    main = bootloader.edit_grub_file('GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n', 'grub', params,
+                                     place_in='GRUB_CMDLINE_LINUX_DEFAULT')
+    out = _sourced(main, 'printf %s "$GRUB_CMDLINE_LINUX_DEFAULT"')
+    assert parse_cmdline(out).params == [('quiet', None)] + [(n.replace('-', '_'), v) for n, v in pairs]

@@ -10,8 +10,10 @@ import glob
 import os
 
 import pytest
+from hypothesis import example, given, strategies as st
 
-from ansible_collections.hyperion.kernel.plugins.module_utils.cmdline import format_param, parse_cmdline
+from ansible_collections.hyperion.kernel.plugins.module_utils.cmdline import format_param, normalize_name, parse_cmdline
+from ansible_collections.hyperion.kernel.plugins.module_utils.validation import KINDS
 
 VM_CMDLINES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'vm', '*', 'proc', 'cmdline')))
 
@@ -53,6 +55,30 @@ def test_equals_only_counts_after_the_first_character():
 @pytest.mark.parametrize('name,value', [('kgdboc', 'ttyS0,115200'), ('dyndbg', 'module zram +p'), ('quiet', None), ('x', '')])
 def test_format_param_round_trips(name, value):
     assert parse_cmdline(format_param(name, value)).values(name) == [value]
+
+
+NAMES = st.from_regex(KINDS['param_name'][0], fullmatch=True)
+# Any byte value but the two the kernel cannot carry in a value: NUL ends the line, '"' has no escape.
+VALUES = st.one_of(st.none(), st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=255, blacklist_characters='"'),
+                                      max_size=20))
+
+
+@given(st.lists(st.tuples(NAMES, VALUES), min_size=1, max_size=6))
+@example([('a', ' '), ('b', '=x'), ('c', ''), ('d', '\xa0'), ('x--y', None)])
+def test_formatted_params_parse_back_to_themselves(pairs):
+    line = ' '.join(format_param(name, value) for name, value in pairs)
+    assert parse_cmdline(line).params == [(normalize_name(name), value) for name, value in pairs]
+
+
+@pytest.mark.parametrize('name, value, message', [
+    ('--', None, 'must be a kernel parameter name'),
+    ('a=b', 'c', 'must be a kernel parameter name'),
+    ('x', 'say "hi"', 'cannot be written'),
+    ('x', 'a\x00b', 'cannot be written'),
+])
+def test_format_param_refuses_what_the_kernel_cannot_read_back(name, value, message):
+    with pytest.raises(ValueError, match=message):
+        format_param(name, value)
 
 
 @pytest.mark.skipif(not VM_CMDLINES, reason='no VM captures yet')
