@@ -65,3 +65,30 @@ def test_preflight_refuses_a_file_that_is_not_a_deb(lab_root, tmp_path, capsys):
     fake.write_text('not a package')
     code, result = run_module(kernel_preflight, {'root': lab_root, 'package_path': str(fake)}, capsys)
     assert code == 1 and 'not an ar archive' in result['msg']
+
+
+def _files(root):
+    found = {}
+    for base, _dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.join(base, name)
+            if not os.path.islink(path):
+                with open(path, 'rb') as handle:
+                    found[os.path.relpath(path, root)] = handle.read()
+    return found
+
+
+@pytest.mark.parametrize('check_mode', [True, False], ids=['check', 'run'])
+@pytest.mark.parametrize('args, message', [
+    # grub-mkconfig reads /etc/default/grub.d/*.cfg only: "x.cfg\n" would be written and never read.
+    ({'default': '6.12.107+deb13-amd64', 'grub_dropin': 'x.cfg\n'}, 'got "x.cfg\\n"; grub-mkconfig sources only'),
+    ({'default': '6.12.107+deb13-amd64', 'grub_dropin': '../grub'}, 'must be a file name ending in .cfg'),
+    ({'default': '6.12.107+deb13-amd64\n'}, 'default must be a kernel release'),
+    ({'once': '../../vmlinuz'}, 'once must be a kernel release'),
+])
+def test_boot_entry_refuses_bad_names_before_any_change(lab_root, capsys, args, message, check_mode):
+    before = _files(lab_root)
+    code, result = run_module(boot_entry, dict(args, root=lab_root, _ansible_check_mode=check_mode), capsys)
+    assert code == 1 and result['failed']
+    assert message in result['msg']
+    assert _files(lab_root) == before

@@ -133,3 +133,77 @@ def test_end_to_end_in_a_real_chroot(capsys):
     assert linux_lines and all('kgdboc=ttyS0,115200 nmi_watchdog=0' in line for line in linux_lines)
     code, result = run_module(kernel_cmdline, args, capsys)
     assert code == 0 and result['changed'] is False and result['actions'] == []
+
+
+@pytest.fixture
+def sdboot_root(tmp_path):
+    root = tmp_path / 'esp'
+    shutil.copytree(os.path.join(FIXTURES, 'debian-trixie', 'efi'), str(root / 'efi'))
+    shutil.copytree(os.path.join(FIXTURES, 'debian-trixie', 'etc', 'kernel'), str(root / 'etc' / 'kernel'))
+    return str(root)
+
+
+# One case per class of input the module refuses; each must fail in check mode too (it used to report
+# success there), and leave every file of the host as it was.
+REFUSED = [
+    # '--' would end the kernel's parameters: everything after it on the line would go to init.
+    ({'params': [{'name': '--'}]}, 'got "--"'),
+    ({'params': [{'name': '-quiet'}]}, 'must be a kernel parameter name'),
+    ({'params': [{'name': 'quiet\n'}]}, 'got "quiet\\n"'),
+    # GRUB's script (yylex.l) and sh would read these as syntax.
+    ({'params': [{'name': 'x', 'value': '${root}'}]}, 'contains a dollar sign'),
+    ({'params': [{'name': 'x', 'value': 'a{b}'}]}, 'contains an opening brace'),
+    ({'params': [{'name': 'x', 'value': 'a}'}]}, 'contains a closing brace'),
+    ({'params': [{'name': 'x', 'value': 'a|b'}]}, 'contains a pipe'),
+    ({'params': [{'name': 'x', 'value': 'a&&b'}]}, 'contains an ampersand'),
+    ({'params': [{'name': 'x', 'value': '<b'}]}, 'contains a less-than sign'),
+    ({'params': [{'name': 'x', 'value': 'a>b'}]}, 'contains a greater-than sign'),
+    ({'params': [{'name': 'x', 'value': 'a;reboot'}]}, 'contains a semicolon'),
+    ({'params': [{'name': 'x', 'value': 'a\\b'}]}, 'contains a backslash'),
+    ({'params': [{'name': 'x', 'value': "a'b"}]}, 'contains a single quote'),
+    ({'params': [{'name': 'x', 'value': 'a"b'}]}, 'contains a double quote'),
+    ({'params': [{'name': 'x', 'value': 'a`b`'}]}, 'contains a backtick'),
+    # White space, line breaks and control characters.
+    ({'params': [{'name': 'x', 'value': 'a\tb'}]}, 'contains white space'),
+    ({'params': [{'name': 'x', 'value': 'a\nGRUB_DEFAULT=0'}]}, 'contains a newline'),
+    ({'params': [{'name': 'x', 'value': 'a\x1b[2J'}]}, 'contains a control character'),
+    ({'params': [{'name': 'x', 'value': 'a\x7f'}]}, 'contains a control character'),
+    ({'params': [{'name': 'x', 'value': 'caf\u00e0'}]}, 'outside printable ASCII'),
+    # Numbers the kernel cannot take.
+    ({'params': [{'name': 'panic', 'value': '2147484'}]}, 'must be from -2147483648 to 2147483, got 2147484'),
+    ({'params': [{'name': 'panic', 'value': '4294967306'}]}, 'got 4294967306'),
+    ({'params': [{'name': 'panic', 'value': '10s'}]}, 'must be a whole number'),
+    ({'params': [{'name': 'x', 'value': 'v' * 2100}]}, 'bytes long; the kernel on'),
+    # Drop-in names grub-mkconfig would never source.
+    ({'params': [{'name': 'quiet'}], 'grub_dropin': 'x.cfg\n'}, 'got "x.cfg\\n"'),
+    ({'params': [{'name': 'quiet'}], 'grub_dropin': '../x.cfg'}, 'must be a file name ending in .cfg'),
+    ({'params': [{'name': 'quiet'}], 'grub_dropin': 'x.conf'}, 'must be a file name ending in .cfg'),
+]
+
+
+@pytest.mark.parametrize('check_mode', [True, False], ids=['check', 'run'])
+@pytest.mark.parametrize('args, message', REFUSED)
+def test_refused_input_changes_nothing_on_grub(grub_root, capsys, args, message, check_mode):
+    before = _snapshot(grub_root)
+    code, result = run_module(kernel_cmdline, dict(args, root=grub_root, update=False, _ansible_check_mode=check_mode),
+                              capsys)
+    assert code == 1 and result['failed'] is True
+    assert message in result['msg']
+    assert _snapshot(grub_root) == before
+
+
+@pytest.mark.parametrize('check_mode', [True, False], ids=['check', 'run'])
+@pytest.mark.parametrize('args, message', [case for case in REFUSED if 'grub_dropin' not in case[0]])
+def test_refused_input_changes_nothing_on_systemd_boot(sdboot_root, capsys, args, message, check_mode):
+    before = _snapshot(sdboot_root)
+    code, result = run_module(kernel_cmdline, dict(args, root=sdboot_root, bootloader='systemd-boot',
+                                                   _ansible_check_mode=check_mode), capsys)
+    assert code == 1 and result['failed'] is True
+    assert message in result['msg']
+    assert _snapshot(sdboot_root) == before
+
+
+def test_panic_within_the_kernels_bound_is_written(grub_root, capsys):
+    code, result = run_module(kernel_cmdline, {'params': [{'name': 'panic', 'value': '2147483'}], 'root': grub_root,
+                                               'update': False}, capsys)
+    assert code == 0 and result['next_boot'] == {'panic': '2147483'}
