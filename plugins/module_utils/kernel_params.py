@@ -21,7 +21,8 @@ __metaclass__ = type
 import re
 
 from .errors import HyperionError
-from .validation import is_valid
+from .bootloader import value_problem
+from .validation import describe, did_you_mean, is_valid
 
 # Rates the 8250/16550 driver and kgdboc's earlycon parser accept as written.
 STANDARD_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
@@ -95,10 +96,11 @@ def check_extra_params(params, known_names, host_module_params=()):
         if unknown_keys:
             problems.append('%s (%s) has unknown keys %s' % (where, entry['name'], ', '.join(unknown_keys)))
             continue
-        name = entry['name'].strip()
+        name = entry['name']
         state = entry.get('state') or 'present'
         if not is_valid('param_name', name):
-            problems.append('%s: %r is not a kernel parameter name' % (where, name))
+            problems.append('%s: %s is not a kernel parameter name (letters, digits, "_", "." and "-", starting with '
+                            'a letter or digit)' % (where, describe(name)))
             continue
         canonical = canonical_name(name)
         if canonical in MANAGED_NAMES:
@@ -117,10 +119,17 @@ def check_extra_params(params, known_names, host_module_params=()):
                 problems.append('%s: %s is unknown: the kernel documents no such parameter and the host has no '
                                 '/sys/module/%s/parameters/%s' % ((where, name) + tuple(canonical.split('.', 1))))
             else:
-                problems.append('%s: %s is not a kernel parameter (not in the kernel\'s kernel-parameters.txt)'
-                                % (where, name))
+                problems.append('%s: %s is not a kernel parameter (not in the kernel\'s kernel-parameters.txt)%s'
+                                % (where, name, did_you_mean(canonical, known)))
             continue
         value = entry.get('value')
+        if value is not None and state == 'present':
+            # The same check kernel_cmdline makes, here so that every problem is reported at once.
+            problem = value_problem(value if isinstance(value, str) else str(value))
+            if problem:
+                problems.append('%s (%s): value %s contains %s, which shell-sourced files and bootloader scripts '
+                                'would interpret' % (where, name, describe(str(value)), problem))
+                continue
         item = {'name': name, 'state': state}
         if value is not None and state == 'present':
             item['value'] = value if isinstance(value, str) else str(value)

@@ -35,6 +35,7 @@ options:
   default:
     description:
       - Kernel release to make the default boot entry. Rolling back is O(default) with the previous release.
+      - Letters, digits, C(.), C(_), C(+), C(~) and C(-), starting with a letter or digit, at most 128 characters.
     type: str
   once:
     description:
@@ -50,7 +51,8 @@ options:
     default: auto
   grub_dropin:
     description:
-      - File name of the drop-in under C(/etc/default/grub.d/) that sets C(GRUB_DEFAULT=saved) (GRUB with drop-ins).
+      - File name of the drop-in under C(/etc/default/grub.d/) that sets C(GRUB_DEFAULT=saved) (GRUB with drop-ins),
+        of letters, digits, C(_), C(.) and C(-), ending in C(.cfg), as a whole; C(grub-mkconfig) reads no other name.
     type: str
     default: 90-hyperion-boot-entry.cfg
   update:

@@ -29,8 +29,14 @@ description:
   - "systemd-boot: the C(options) lines of every Type #1 entry in C(loader/entries/) of the ESP and XBOOTLDR
     (C(bootctl --print-esp-path), C(--print-boot-path), else C(/efi), C(/boot), C(/boot/efi)) and
     C(/etc/kernel/cmdline), which C(kernel-install) uses for kernels installed later."
-  - Every parameter is checked before anything is read or written. File writes are atomic (written beside the file,
-    synced, renamed over it) and keep the file's mode and owner.
+  - Every parameter is checked before anything is read or written, in check mode too. File writes are atomic (written
+    beside the file, synced, renamed over it) and keep the file's mode and owner.
+  - "The whole command line of every boot entry the change touches (for GRUB C(BOOT_IMAGE=), C(root=) and C(ro) as
+    C(grub-mkconfig) and GRUB add them, with the longest kernel in C(/boot); for grubby C(BOOT_IMAGE=); for
+    systemd-boot its C(initrd=) options, and C(systemd.machine_id=) that C(kernel-install) adds) must fit in
+    C(COMMAND_LINE_SIZE) - 1 bytes of this machine's architecture (2047 on x86_64 and aarch64, 1023 on 32-bit ARM
+    and riscv64, 511 where the kernel uses asm-generic's size); the kernel silently drops what is beyond. A longer
+    line is refused before anything is written; a line that is already too long is only reported in RV(details)."
 author:
   - Hyperion kernel project (@hyperion-kernel)
 options:
@@ -44,14 +50,20 @@ options:
     suboptions:
       name:
         description:
-          - Parameter name, letters, digits, C(_), C(.) and C(-) only (C(kgdboc), C(zswap.enabled)).
+          - Parameter name, letters, digits, C(_), C(.) and C(-) only, starting with a letter or a digit
+            (C(kgdboc), C(zswap.enabled)), at most 128 characters. C(--), which hands the rest of the line to init,
+            is refused.
         type: str
         required: true
       value:
         description:
           - Value; omit it for a bare flag such as C(kgdbwait).
-          - White space, quotes, C($), backticks, backslashes, C(;), C(&), C(|), C(<), C(>) and control characters are
-            refused, because the value ends up in shell-sourced files and bootloader scripts.
+          - Printable ASCII only. White space (the kernel's, byte 0xA0 included), quotes, C($), backticks,
+            backslashes, C(;), C(&), C(|), C(<), C(>), C({), C(}) and control characters are refused, because the value
+            ends up in shell-sourced files and in GRUB's script, where they are syntax.
+          - "C(panic): a whole number from -2147483648 to 2147483. C(kernel/panic.c) waits C(panic * 1000) ms in an
+            C(int), so a larger value overflows (and above 2147483647 the kernel ignores it and never reboots).
+            0 never reboots, a negative value reboots at once."
         type: str
       state:
         description:
@@ -68,8 +80,9 @@ options:
     default: auto
   grub_dropin:
     description:
-      - File name of the drop-in under C(/etc/default/grub.d/) (GRUB with drop-ins only). It must end in C(.cfg);
-        drop-ins are sourced in name order, so a high number wins over packages' files.
+      - "File name of the drop-in under C(/etc/default/grub.d/) (GRUB with drop-ins only): letters, digits, C(_), C(.)
+        and C(-), ending in C(.cfg), as a whole (a trailing newline is refused: C(grub-mkconfig) would never read the
+        file). Drop-ins are sourced in name order, so a high number wins over packages' files."
     type: str
     default: 90-hyperion-kernel.cfg
   update:
@@ -167,10 +180,13 @@ reboot_required:
   type: bool
   sample: true
 details:
-  description: What the module read to decide, per bootloader (GRUB mode and sourced variables, BLS entries, entry files).
+  description:
+    - What the module read to decide, per bootloader (GRUB mode and sourced variables, BLS entries, entry files).
+    - C(command_line_length) is the longest whole command line after the change in bytes, where it is and the limit.
   returned: success
   type: dict
-  sample: {grub_config: dropin, grub_cmdline: {GRUB_CMDLINE_LINUX: " kgdboc=ttyS0,115200", GRUB_CMDLINE_LINUX_DEFAULT: quiet}}
+  sample: {grub_config: dropin, grub_cmdline: {GRUB_CMDLINE_LINUX: " kgdboc=ttyS0,115200", GRUB_CMDLINE_LINUX_DEFAULT: quiet},
+           command_line_length: {longest: 92, where: the GRUB linux line, limit: 2047}}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

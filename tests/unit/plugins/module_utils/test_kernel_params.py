@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 import pytest
 
@@ -91,11 +92,23 @@ def test_unknown_and_invalid_extra_parameters_are_refused_together(known_names):
     with pytest.raises(HyperionError) as info:
         kernel_params.check_extra_params(params, known_names, ['zswap.enabled'])
     text = str(info.value)
-    assert "nmi_watchdgo is not a kernel parameter" in text
+    assert 'nmi_watchdgo is not a kernel parameter' in text and 'did you mean "nmi_watchdog"' in text
     assert '/sys/module/zswap/parameters/enabld' in text
     assert 'kgdboc is managed by the role itself' in text
-    assert "'a b' is not a kernel parameter name" in text
+    assert '"a b" is not a kernel parameter name' in text
     assert 'unknown keys colour' in text
+
+
+@pytest.mark.parametrize('entry, message', [
+    ({'name': 'quiet\n'}, '"quiet\\n" is not a kernel parameter name'),
+    ({'name': '--'}, '"--" is not a kernel parameter name'),
+    ({'name': 'nmi_watchdog', 'value': '0}'}, 'contains a closing brace'),
+    ({'name': 'nmi_watchdog', 'value': '0\n'}, 'contains a newline'),
+    ({'name': 'nmi_watchdog', 'value': '$x'}, 'contains a dollar sign'),
+])
+def test_extra_parameter_names_and_values_are_checked_whole(known_names, entry, message):
+    with pytest.raises(HyperionError, match=re.escape(message)):
+        kernel_params.check_extra_params([entry], known_names)
 
 
 def test_removing_an_unknown_name_is_allowed(known_names):
