@@ -184,8 +184,10 @@ def test_the_shipped_values_pass_the_checks(tmp_path):
     lab = dict(_site_values('lab', ['kernel_source', 'kernel_package_name', 'kernel_repo_url']), kernel_repo_key=KEY,
                kernel_protected_releases=['6.12.48+deb13-amd64'], kernel_extra_packages=['linux-headers-6.19.6-hyperion-2.2.4'])
     cafe = _site_values('gaming-cafe', ['kernel_source', 'kernel_url', 'kernel_url_checksum'])
+    # A Debian version with "~" and "+" in the package's file name.
+    backports = dict(cafe, kernel_url='https://mirror.example.invalid/debian/linux-image-6.12.48+bpo-amd64_6.12.48-1~bpo12+1_amd64.deb')
     demo = {'kernel_source': 'file', 'kernel_file': package, 'kernel_file_sha256': digest}
-    hosts = {'lab': lab, 'cafe': cafe, 'demo': demo,
+    hosts = {'lab': lab, 'cafe': cafe, 'demo': demo, 'backports': backports,
              'one-line': dict(lab, kernel_repo_format='one_line', kernel_repo_name='hyperion-kernel-unsigned',
                               kernel_repo_key=KEY + '\n', kernel_keep_previous='0', kernel_repo_retries=1)}
     for name, values in hosts.items():
