@@ -6,9 +6,15 @@
 zram-generator (1.2.x, Debian trixie) sizes a device with an arithmetic
 expression of ``ram`` (MemTotal in MiB): ``ram / 2``, ``min(ram / 2, 4096)``.
 The role evaluates the same expression for the host before writing it, so a
-size larger than RAM is refused before anything changes. The evaluator accepts
-the subset of zram-generator's language that sizing needs: numbers, ``ram``,
-``+ - * / % ^``, parentheses and min, max, int, ceil, floor, round, abs.
+size larger than RAM is refused before anything changes. zram-generator
+evaluates it with fasteval (arithmetic ``^ % / * - +``, e, pi, SI suffixes,
+log, int, ceil, floor, round, abs, min, max and trigonometric functions); the
+evaluator here accepts the subset that sizing needs and refuses the rest with
+a message: decimal numbers, ``ram``, ``+ - * / % ^``, parentheses and min, max,
+int, ceil, floor, round, abs, evaluated as fasteval does (``%`` keeps the sign
+of the dividend, round() rounds halves away from zero, ``^`` binds to the
+right). Python-only forms (``**``, ``//``, ``1_000``, ``0x10``, ``1e3``) are
+refused, since zram-generator would not read them.
 
 ``compression-algorithm`` takes a whitespace-separated list: the first
 algorithm is the primary one, later ones become recompression algorithms with
@@ -28,14 +34,25 @@ import operator
 import re
 
 from .errors import HyperionError
+from .validation import ValidationError, bounded_int, did_you_mean, require, single_line
+
+def _round_half_away(value):
+    # fasteval rounds as Rust's f64::round: halves away from zero (Python's round() goes to even).
+    return float(math.floor(value + 0.5)) if value >= 0 else -float(math.floor(-value + 0.5))
+
 
 _FUNCTIONS = {
     'min': min, 'max': max, 'abs': abs,
     'int': lambda x: float(int(x)), 'ceil': lambda x: float(math.ceil(x)),
-    'floor': lambda x: float(math.floor(x)), 'round': lambda x: float(round(x)),
+    'floor': lambda x: float(math.floor(x)), 'round': _round_half_away,
 }
+# Functions of one argument; min and max take one or more.
+_UNARY_FUNCTIONS = ('abs', 'int', 'ceil', 'floor', 'round')
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-           ast.Mod: operator.mod, ast.Pow: operator.pow}
+           ast.Mod: math.fmod, ast.Pow: operator.pow}
+# The tokens of the accepted subset; the whole expression must be a sequence of them.
+_TOKEN_RE = re.compile(r'\s*(?:[0-9]+(?:\.[0-9]+)?|[a-z]+|[-+*/%^(),])')
+_EXPRESSION_MAX = 256
 _ALGORITHM_RE = re.compile(r'[a-z0-9-]+')
 MULTI_COMP_OPTION = 'CONFIG_ZRAM_MULTI_COMP'
 
@@ -51,33 +68,84 @@ def _evaluate(node, ram, text):
         left, right = _evaluate(node.left, ram, text), _evaluate(node.right, ram, text)
         if isinstance(node.op, (ast.Div, ast.Mod)) and right == 0:
             raise HyperionError('zram size %r divides by zero' % text)
+        if isinstance(node.op, ast.Pow) and left < 0 and not right.is_integer():
+            raise HyperionError('zram size %r raises a negative number to a fractional power' % text)
         return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = _evaluate(node.operand, ram, text)
         return -value if isinstance(node.op, ast.USub) else value
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
             and not node.keywords and node.args):
-        return _FUNCTIONS[node.func.id](*[_evaluate(arg, ram, text) for arg in node.args])
+        if node.func.id in _UNARY_FUNCTIONS and len(node.args) != 1:
+            raise HyperionError('zram size %r: %s() takes one argument' % (text, node.func.id))
+        args = [_evaluate(arg, ram, text) for arg in node.args]
+        return _FUNCTIONS[node.func.id](*args) if len(args) > 1 or node.func.id in _UNARY_FUNCTIONS else args[0]
     raise HyperionError('zram size %r: only numbers, ram, + - * / %% ^, parentheses and %s are understood'
                         % (text, ', '.join(sorted(_FUNCTIONS))))
 
 
+def _check_tokens(text):
+    """Refuse what is not in the accepted subset before Python's parser sees it."""
+    position = 0
+    while position < len(text):
+        token = _TOKEN_RE.match(text, position)
+        if token is None or token.end() == position:
+            if text[position:].strip() == '':
+                return
+            raise HyperionError('zram size %r: %s at position %d is not part of a size expression (numbers such as '
+                                '0.5, ram, + - * / %% ^, parentheses, %s)'
+                                % (text, repr(text[position]), position + 1, ', '.join(sorted(_FUNCTIONS))))
+        word = token.group().strip()
+        if word.isalpha() and word != 'ram' and word not in _FUNCTIONS:
+            raise HyperionError('zram size %r: %r is not ram or a function this role evaluates (%s)%s'
+                                % (text, word, ', '.join(sorted(_FUNCTIONS)), did_you_mean(word, ['ram'] + list(_FUNCTIONS))))
+        position = token.end()
+    if '**' in re.sub(r'\s+', '', text) or '//' in re.sub(r'\s+', '', text):
+        raise HyperionError('zram size %r: ** and // are Python, not zram-generator (use ^ for a power, floor(a / b))' % text)
+
+
 def size_mib(expression, ram_mib):
-    """The size in MiB that EXPRESSION gives on a host with RAM_MIB of MemTotal."""
+    """The size in MiB that EXPRESSION gives on a host with RAM_MIB of MemTotal.
+
+    Every bad expression is a HyperionError: Python's own exceptions (a recursion too deep, an
+    overflow, a float that is not a number) never leave this function.
+    """
     if isinstance(expression, bool) or not isinstance(expression, (str, int, float)):
         raise HyperionError('zram size must be an expression of ram such as "ram / 2", not %r' % (expression,))
+    if isinstance(expression, float) and not math.isfinite(expression):
+        raise HyperionError('zram size %r is not a finite number' % (expression,))
     text = str(expression).strip()
     if not text:
         raise HyperionError('zram size is empty')
     try:
+        single_line(text, 'zram size')
+    except ValidationError as exc:
+        raise HyperionError(str(exc))
+    if len(text) > _EXPRESSION_MAX:
+        raise HyperionError('zram size is %d characters long; at most %d are accepted' % (len(text), _EXPRESSION_MAX))
+    _check_tokens(text)
+    try:
         tree = ast.parse(text.replace('^', '**'), mode='eval')
-    except SyntaxError:
+    except (SyntaxError, ValueError):
         raise HyperionError('zram size %r is not an arithmetic expression of ram' % text)
-    return _evaluate(tree, ram_mib, text)
+    except (RecursionError, MemoryError):
+        raise HyperionError('zram size %r is nested too deeply' % text)
+    try:
+        value = _evaluate(tree, ram_mib, text)
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        # OverflowError (10 ^ 400, round of inf) and ValueError (int of nan) among them.
+        raise HyperionError('zram size %r cannot be evaluated: %s' % (text, exc))
+    except (RecursionError, MemoryError):
+        raise HyperionError('zram size %r is nested too deeply' % text)
+    if not math.isfinite(value):
+        raise HyperionError('zram size %r gives %s, not a finite number of MiB' % (text, value))
+    return value
 
 
 def check_size(expression, ram_mib):
     """Evaluate and refuse sizes that are not positive or larger than RAM; returns MiB."""
+    if isinstance(ram_mib, bool) or not isinstance(ram_mib, (int, float)) or not math.isfinite(ram_mib) or ram_mib <= 0:
+        raise HyperionError('the host\'s RAM must be a positive number of MiB, got %r' % (ram_mib,))
     size = size_mib(expression, ram_mib)
     if size <= 0:
         raise HyperionError('zram size %r gives %.0f MiB on this host; it must be more than 0' % (expression, size))
@@ -97,7 +165,65 @@ def ratio_expression(minimum, maximum):
     return 'ram * %s' % ('%.4f' % middle).rstrip('0').rstrip('.')
 
 
-def compression_setting(primary, recompression, multi_comp, recompress_params='type=idle'):
+# The keys of zram's recompress attribute (drivers/block/zram/zram_drv.c, recompress_store): the
+# kernel ignores a key it does not know and takes an unknown type as "every page", so both are refused.
+RECOMPRESS_TYPES = ('idle', 'huge', 'huge_idle')
+RECOMPRESS_KEYS = ('type', 'max_pages', 'threshold', 'algo', 'priority')
+# recompress_store() refuses a threshold at or above zsmalloc's huge class size (about 3.2 KiB with
+# 4 KiB pages); 3000 is the largest value the kernel's documentation uses and is below it everywhere.
+RECOMPRESS_THRESHOLD_MAX = 3000
+# ZRAM_MAX_COMPS is 4: priority 0 is the primary algorithm, 1 to 3 the recompression ones.
+RECOMPRESS_PRIORITY_MAX = 3
+_U64_MAX = 2 ** 64 - 1
+
+
+def recompress_params(text, recompression=None):
+    """TEXT ('type=idle max_pages=1000') checked against the keys zram's recompress takes; the normalized text.
+
+    Empty text is allowed (no global recompression parameters). RECOMPRESSION, when given, is the only
+    algorithm an algo= key may name (the only one the role configures).
+    """
+    what = 'the recompression parameters'
+    try:
+        single_line(text, what)
+    except ValidationError as exc:
+        raise HyperionError(str(exc))
+    seen = {}
+    for word in text.split():
+        key, sep, value = word.partition('=')
+        if not sep or not value:
+            raise HyperionError('%s %r: %r must be key=value (keys: %s)' % (what, text, word, ', '.join(RECOMPRESS_KEYS)))
+        if key not in RECOMPRESS_KEYS:
+            raise HyperionError('%s %r: zram\'s recompress has no key %r%s; it takes %s'
+                                % (what, text, key, did_you_mean(key, RECOMPRESS_KEYS), ', '.join(RECOMPRESS_KEYS)))
+        if key in seen:
+            raise HyperionError('%s %r: %s is given twice' % (what, text, key))
+        try:
+            if key == 'type':
+                if value not in RECOMPRESS_TYPES:
+                    raise HyperionError('%s %r: type must be %s, got %r%s (the kernel takes any other type as every '
+                                        'page)' % (what, text, ', '.join(RECOMPRESS_TYPES), value,
+                                                   did_you_mean(value, RECOMPRESS_TYPES)))
+            elif key == 'max_pages':
+                bounded_int(value, 'max_pages', 1, _U64_MAX, "the kernel's u64; 0 would recompress nothing")
+            elif key == 'threshold':
+                bounded_int(value, 'threshold', 1, RECOMPRESS_THRESHOLD_MAX,
+                            'bytes; the kernel refuses sizes from its huge class size up')
+            elif key == 'priority':
+                bounded_int(value, 'priority', 1, RECOMPRESS_PRIORITY_MAX, 'the recompression priorities of zram')
+            else:
+                require('kernel_algorithm', value, 'algo')
+                if recompression is not None and value != recompression:
+                    raise HyperionError('%s %r: algo=%s is not the recompression algorithm (%s)'
+                                        % (what, text, value, recompression))
+        except ValidationError as exc:
+            raise HyperionError('%s %r: %s' % (what, text, exc))
+        # Only whole numbers reach here for the numeric keys: written back without a sign or leading zeros.
+        seen[key] = str(int(value)) if key in ('max_pages', 'threshold', 'priority') else value
+    return ' '.join('%s=%s' % (key, seen[key]) for key in RECOMPRESS_KEYS if key in seen)
+
+
+def compression_setting(primary, recompression, multi_comp, recompress_params_text='type=idle'):
     """(compression-algorithm value, warning or None) for the kernel's zram features."""
     for name in [primary] + ([recompression] if recompression else []):
         if not isinstance(name, str) or not _ALGORITHM_RE.fullmatch(name):
@@ -106,12 +232,139 @@ def compression_setting(primary, recompression, multi_comp, recompress_params='t
         return primary, None
     if recompression == primary:
         raise HyperionError('the recompression algorithm must differ from the primary one (%s)' % primary)
+    params = recompress_params(recompress_params_text or '', recompression)
     if not multi_comp:
         return primary, ('the kernel has no %s: zram runs a single %s stream, without %s recompression of idle pages'
                          % (MULTI_COMP_OPTION, primary, recompression))
-    if recompress_params:
-        return '%s %s (%s)' % (primary, recompression, recompress_params), None
+    if params:
+        return '%s %s (%s)' % (primary, recompression, params), None
     return '%s %s' % (primary, recompression), None
+
+
+# zram's compression backends (CONFIG_ZRAM_BACKEND_*, kernel 6.12 and later) and, before them, the
+# crypto API algorithms zram used (CONFIG_CRYPTO_*): the names comp_algorithm lists for each.
+_BACKENDS = (('LZO', ('lzo', 'lzo-rle')), ('LZ4', ('lz4',)), ('LZ4HC', ('lz4hc',)), ('ZSTD', ('zstd',)),
+             ('DEFLATE', ('deflate',)), ('842', ('842',)))
+
+
+def _enabled(options, name):
+    return options.get(name) in ('y', 'm')
+
+
+def offered_algorithms(state, device, target_is_running):
+    """{'algorithms': [names] or None, 'source': where they were read} from kernel_facts' hyperion_kernel.
+
+    The running kernel's /sys/block/zramN/comp_algorithm lists what it offers (when the device exists);
+    for another kernel, or before the module is loaded, the kernel config of the target tells.
+    """
+    zram = (state or {}).get('zram') or {}
+    devices = zram.get('devices') or {}
+    if target_is_running:
+        for name in [device] + sorted(devices):
+            available = (devices.get(name) or {}).get('comp_algorithms_available')
+            if available:
+                return {'algorithms': list(available), 'source': '/sys/block/%s/comp_algorithm' % name}
+    config = (state or {}).get('config') or {}
+    options = config.get('options')
+    source = config.get('source') or 'the kernel config'
+    if not options:
+        return {'algorithms': None, 'source': config.get('error') or 'no kernel config was read'}
+    if not _enabled(options, 'CONFIG_ZRAM'):
+        return {'algorithms': [], 'source': '%s (no CONFIG_ZRAM)' % source}
+    algorithms = []
+    if any(name.startswith('CONFIG_ZRAM_BACKEND_') for name in options):
+        for suffix, names in _BACKENDS:
+            if _enabled(options, 'CONFIG_ZRAM_BACKEND_' + suffix):
+                algorithms.extend(names)
+        return {'algorithms': algorithms, 'source': '%s (CONFIG_ZRAM_BACKEND_*)' % source}
+    for suffix, names in _BACKENDS:
+        if _enabled(options, 'CONFIG_CRYPTO_' + suffix):
+            algorithms.extend(names)
+    return {'algorithms': algorithms, 'source': '%s (CONFIG_CRYPTO_*)' % source}
+
+
+def check_offered(primary, recompression, multi_comp, offered):
+    """Refuse a primary (or, with recompression configured, a recompression) algorithm the kernel lacks.
+
+    OFFERED is offered_algorithms()'s result; returns the names checked.
+    """
+    algorithms = offered.get('algorithms')
+    if algorithms is None:
+        raise HyperionError('cannot tell which compression algorithms the kernel offers (%s); no zram device to read '
+                            'and no kernel config: nothing was changed' % offered.get('source'))
+    wanted = [('compression algorithm', primary)]
+    if recompression and multi_comp:
+        wanted.append(('recompression algorithm', recompression))
+    for what, name in wanted:
+        if name not in algorithms:
+            raise HyperionError('the %s %s is not offered by the kernel: %s lists %s%s; nothing was changed'
+                                % (what, name, offered.get('source'), ', '.join(algorithms) or 'none',
+                                   did_you_mean(name, algorithms)))
+    return [name for _what, name in wanted]
+
+
+# systemd's time span units (systemd.time(7)) in seconds, as the systemd_timespan kind writes them.
+_TIMESPAN_UNITS = {'us': 1e-6, 'ms': 1e-3, '': 1, 's': 1, 'sec': 1, 'm': 60, 'min': 60, 'h': 3600, 'hr': 3600,
+                   'd': 86400, 'w': 604800}
+_TIMESPAN_PART_RE = re.compile(r'([0-9]+) ?([a-z]*)')
+# A span longer than a year is a typo for a timer that recompresses.
+TIMESPAN_MAX_S = 366 * 86400
+
+
+def timespan_seconds(text, what, minimum_s=0):
+    """Seconds of a systemd time span ('1h 30min'), refused unless from MINIMUM_S to a year."""
+    try:
+        require('systemd_timespan', text, what)
+    except ValidationError as exc:
+        raise HyperionError(str(exc))
+    total = 0.0
+    for number, unit in _TIMESPAN_PART_RE.findall(text):
+        total += int(number) * _TIMESPAN_UNITS[unit]
+    if not minimum_s <= total <= TIMESPAN_MAX_S:
+        raise HyperionError('%s %r is %g s; it must be from %d s to %d s (a year)' % (what, text, total, minimum_s,
+                                                                                     TIMESPAN_MAX_S))
+    return total
+
+
+# The role's own limits: swapon(8) takes priorities -1 to 32767; a reserve beyond 64 GiB is a typo.
+SWAP_PRIORITY_MIN, SWAP_PRIORITY_MAX = -1, 32767
+LIVE_RESERVE_KIB_MAX = 64 * 1024 * 1024
+# The recompression interval is how long a page must sit untouched: shorter than a minute only burns CPU.
+RECOMPRESS_INTERVAL_MIN_S = 60
+
+
+def check_role_inputs(values):
+    """The zram role's variables, checked before anything is read or changed; raises naming the variable."""
+    def named(name, function, *args):
+        try:
+            return function(values[name], name, *args)
+        except ValidationError as exc:
+            raise HyperionError(str(exc))
+
+    named('zram_device', lambda v, n: require('zram_device', v, n))
+    if values.get('zram_kernel_release'):
+        named('zram_kernel_release', lambda v, n: require('kernel_release', v, n))
+    for name in ('zram_compression_algorithm', 'zram_recompression_algorithm'):
+        if values.get(name) is not None:
+            named(name, lambda v, n: require('kernel_algorithm', v, n))
+    if values.get('zram_size') is not None:
+        named('zram_size', lambda v, n: single_line(str(v), n, allow_empty=False))
+    if values.get('zram_swap_priority') is not None:
+        named('zram_swap_priority', bounded_int, SWAP_PRIORITY_MIN, SWAP_PRIORITY_MAX, "swapon's priorities")
+    named('zram_live_reserve_kib', bounded_int, 0, LIVE_RESERVE_KIB_MAX)
+    recompress_params(values['zram_recompression_params'] or '', values.get('zram_recompression_algorithm'))
+    timespan_seconds(values['zram_recompress_on_boot_sec'], 'zram_recompress_on_boot_sec')
+    timespan_seconds(values['zram_recompress_interval'], 'zram_recompress_interval', RECOMPRESS_INTERVAL_MIN_S)
+    for name, kind in (('zram_takeover_packages', 'package_name'), ('zram_takeover_services', 'file_name')):
+        if not isinstance(values[name], list):
+            raise HyperionError('%s must be a list, got %r' % (name, values[name]))
+        for index, entry in enumerate(values[name]):
+            try:
+                require(kind, entry, '%s[%d]' % (name, index))
+            except ValidationError as exc:
+                raise HyperionError(str(exc))
+    named('zram_package', lambda v, n: require('package_name', v, n))
+    return True
 
 
 def generator_conf(device, size, algorithm, swap_priority, options='discard'):
@@ -120,6 +373,12 @@ def generator_conf(device, size, algorithm, swap_priority, options='discard'):
         raise HyperionError('%r is not a zram device name (zram0, zram1 ...)' % (device,))
     if isinstance(swap_priority, bool) or not isinstance(swap_priority, int) or not -1 <= swap_priority <= 32767:
         raise HyperionError('swap priority must be a number from -1 to 32767, not %r' % (swap_priority,))
+    for what, value in (('zram size', size), ('compression algorithm', algorithm), ('options', options)):
+        # Each value is one line of an INI file: a newline would start a key of its own.
+        try:
+            single_line(str(value), what, allow_empty=False)
+        except ValidationError as exc:
+            raise HyperionError(str(exc))
     lines = ['[%s]' % device, 'zram-size = %s' % size, 'compression-algorithm = %s' % algorithm,
              'swap-priority = %d' % swap_priority, 'options = %s' % options]
     return '\n'.join(lines) + '\n'

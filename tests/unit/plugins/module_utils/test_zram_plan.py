@@ -66,7 +66,26 @@ def test_the_captured_device_fits_the_profile_ratio(trixie_ram_mib):
     ('ram + 1', 'more than the host'),
     ('0', 'must be more than 0'),
     ('ram / 0', 'divides by zero'),
-    ('__import__("os").system("true")', 'only numbers, ram'),
+    ('__import__("os").system("true")', 'is not part of a size expression'),
+    ('ram.real', 'is not part of a size expression'),
+    ('sqrt(ram)', "'sqrt' is not ram or a function"),
+    ('rma / 2', 'did you mean "ram"'),
+    ('ram ** 2', r'\*\* and // are Python'),
+    ('ram // 2', r'\*\* and // are Python'),
+    ('1_000', 'is not part of a size expression'),
+    ('0x10', "'x' is not ram or a function"),
+    ('1e3', "'e' is not ram or a function"),
+    ('ram % 0', 'divides by zero'),
+    ('0 ^ -1', 'cannot be evaluated'),
+    ('10 ^ 400', 'cannot be evaluated'),
+    ('round(10 ^ 300 * 10 ^ 300)', 'cannot be evaluated'),
+    ('(-8) ^ 0.5', 'negative number to a fractional power'),
+    ('abs(1, 2)', r'abs\(\) takes one argument'),
+    ('min()', 'only numbers, ram'),
+    ('(' * 200 + 'ram' + ')' * 200, 'at most 256'),
+    ('ram / 2\n[zram1]', 'must be one line'),
+    (float('nan'), 'not a finite number'),
+    (float('inf'), 'not a finite number'),
     ('ram /', 'not an arithmetic expression'),
     ('', 'empty'),
     (True, 'must be an expression'),
@@ -74,6 +93,20 @@ def test_the_captured_device_fits_the_profile_ratio(trixie_ram_mib):
 def test_bad_sizes_are_refused(trixie_ram_mib, expression, message):
     with pytest.raises(HyperionError, match=message):
         zram_plan.check_size(expression, trixie_ram_mib)
+
+
+@pytest.mark.parametrize('expression, expected', [
+    # fasteval's semantics, not Python's: % keeps the dividend's sign (Python's -7 % 3 is 2), halves
+    # round away from zero (Python's round(2.5) is 2).
+    ('-7 % 3', -1.0),
+    ('round(2.5) + 1', 4.0),
+    ('round(0.5) + ram - ram', 1.0),
+    ('min(ram)', 965.0),
+    ('max(1, 2, 3)', 3.0),
+    ('2 ^ 3 ^ 2 / 2 ^ 9 * 10', 10.0),
+])
+def test_expressions_evaluate_as_fasteval_does(expression, expected):
+    assert zram_plan.size_mib(expression, 965.0) == expected
 
 
 def test_compression_on_the_profile_kernel_names_the_recompression():
