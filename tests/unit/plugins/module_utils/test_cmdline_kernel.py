@@ -31,43 +31,43 @@ MAIN = r'''
 
 static void put(const char *tag, const char *s)
 {
-	printf("%s ", tag);
-	if (!s) { printf("-\n"); return; }
-	for (; *s; s++)
-		printf("%02x", (unsigned char)*s);
-	printf(".\n");
+    printf("%s ", tag);
+    if (!s) { printf("-\n"); return; }
+    for (; *s; s++)
+        printf("%02x", (unsigned char)*s);
+    printf(".\n");
 }
 
 /* The loop of parse_args(): every (param, val) up to a lone "--"; returns the rest or NULL. */
 static char *parse(const char *phase, char *args)
 {
-	char *param, *val;
+    char *param, *val;
 
-	args = skip_spaces(args);
-	while (*args) {
-		args = next_arg(args, &param, &val);
-		if (!val && strcmp(param, "--") == 0)
-			return args;
-		printf("%s\n", phase);
-		put("P", param);
-		put("V", val);
-	}
-	return NULL;
+    args = skip_spaces(args);
+    while (*args) {
+        args = next_arg(args, &param, &val);
+        if (!val && strcmp(param, "--") == 0)
+            return args;
+        printf("%s\n", phase);
+        put("P", param);
+        put("V", val);
+    }
+    return NULL;
 }
 
 int main(void)
 {
-	static char buf[1 << 16];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, stdin);
-	char *rest;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, stdin);
+    char *rest;
 
-	buf[n] = '\0';
-	rest = parse("K", buf);
-	if (rest) {
-		printf("D\n");
-		parse("I", rest);
-	}
-	return 0;
+    buf[n] = '\0';
+    rest = parse("K", buf);
+    if (rest) {
+        printf("D\n");
+        parse("I", rest);
+    }
+    return 0;
 }
 '''
 
