@@ -154,6 +154,9 @@ def validate_params(params):
                                 "kernel/panic.c waits panic * 1000 ms in an int; 0 never reboots, below 0 reboots at once")
                 except ValidationError as exc:
                     raise CmdlineError(str(exc))
+        if state == 'present' and value is None and normalize_name(name) == 'panic':
+            # parse_one() refuses a bare int parameter, and panic_timeout keeps CONFIG_PANIC_TIMEOUT (0 on Debian).
+            raise CmdlineError('%s (%s): panic needs a value, the seconds before a panicking kernel reboots' % (where, name))
         if state == 'absent' and value is not None:
             raise CmdlineError('%s (%s): an absent parameter takes no value (every value of the name is removed)'
                                % (where, name))

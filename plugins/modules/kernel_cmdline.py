@@ -61,7 +61,7 @@ options:
           - Printable ASCII only. White space (the kernel's, byte 0xA0 included), quotes, C($), backticks,
             backslashes, C(;), C(&), C(|), C(<), C(>), C({), C(}) and control characters are refused, because the value
             ends up in shell-sourced files and in GRUB's script, where they are syntax.
-          - "C(panic): a whole number from -2147483648 to 2147483. C(kernel/panic.c) waits C(panic * 1000) ms in an
+          - "C(panic) needs a whole number from -2147483648 to 2147483. C(kernel/panic.c) waits C(panic * 1000) ms in an
             C(int), so a larger value overflows (and above 2147483647 the kernel ignores it and never reboots).
             0 never reboots, a negative value reboots at once."
         type: str

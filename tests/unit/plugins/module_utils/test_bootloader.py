@@ -88,6 +88,7 @@ def read(root, rel):
     ([{'name': 'panic', 'value': '2147484'}], 'must be from -2147483648 to 2147483, got 2147484'),
     ([{'name': 'panic', 'value': '4294967306'}], 'to 2147483'),
     ([{'name': 'panic', 'value': 'ten'}], 'must be a whole number'),
+    ([{'name': 'panic'}], 'panic needs a value'),
     ([{'name': 'x', 'value': 'a"b'}], 'contains a double quote'),
     ([{'name': 'x', 'value': '$(reboot)'}], 'contains a dollar sign'),
     ([{'name': 'x', 'value': '`id`'}], 'contains a backtick'),

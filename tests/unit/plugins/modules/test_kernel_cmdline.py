@@ -173,6 +173,7 @@ REFUSED = [
     ({'params': [{'name': 'panic', 'value': '2147484'}]}, 'must be from -2147483648 to 2147483, got 2147484'),
     ({'params': [{'name': 'panic', 'value': '4294967306'}]}, 'got 4294967306'),
     ({'params': [{'name': 'panic', 'value': '10s'}]}, 'must be a whole number'),
+    ({'params': [{'name': 'panic'}]}, 'panic needs a value'),
     ({'params': [{'name': 'x', 'value': 'v' * 2100}]}, 'bytes long; the kernel on'),
     # Drop-in names grub-mkconfig would never source.
     ({'params': [{'name': 'quiet'}], 'grub_dropin': 'x.cfg\n'}, 'got "x.cfg\\n"'),
