@@ -54,10 +54,11 @@ TAPRIO_DEFAULT_SPEED_MBIT = 10
 ETH_ZLEN = 60
 
 
-def _opt(type_, word=None, json_key=None, true=None, false=None, choices=None, lo=None, hi=None, why=None):
+def _opt(type_, word=None, json_key=None, true=None, false=None, choices=None, lo=None, hi=None, why=None,
+         jiffies=False):
     """One option: how tc spells it, where tc -j reports it and the range (base units) its consumer accepts."""
     return {'type': type_, 'word': word, 'json': json_key, 'true': true, 'false': false, 'choices': choices,
-            'lo': lo, 'hi': hi, 'why': why}
+            'lo': lo, 'hi': hi, 'why': why, 'jiffies': jiffies}
 
 
 _TC_U32 = "tc's and the kernel's unsigned 32-bit value"
@@ -101,7 +102,8 @@ OPTIONS = {
                          why="sch_fq's 32-bit bytes per second; tc makes larger rates unlimited")),
         ('low_rate_threshold', _opt('rate', 'low_rate_threshold', 'low_rate_threshold', lo=0, hi=U32_MAX,
                                     why="tc's get_rate(): 32-bit bytes per second")),
-        ('refill_delay', _opt('time', 'refill_delay', 'refill_delay', lo=0, hi=U32_MAX, why=_TC_U32_US)),
+        # sch_fq keeps the refill delay in jiffies (rounded up), so it reads back as a multiple of the tick.
+        ('refill_delay', _opt('time', 'refill_delay', 'refill_delay', lo=0, hi=U32_MAX, why=_TC_U32_US, jiffies=True)),
         ('horizon', _opt('time', 'horizon', 'horizon', lo=0, hi=U32_MAX, why=_TC_U32_US)),
     ],
     'fq_codel': [
@@ -399,6 +401,9 @@ def live_values(qdisc):
 
 
 def _same(spec, wanted, have):
+    if spec.get('jiffies') and isinstance(have, int):
+        # usecs_to_jiffies() rounds up to the next tick: 10 ms at most (HZ=100).
+        return wanted <= have <= wanted + 10000
     if spec['type'] == 'time' and isinstance(have, int):
         # The kernel keeps codel times in 1024 ns units, so 3ms reads back as 2999us.
         return abs(wanted - have) <= max(2, wanted // 1000)
