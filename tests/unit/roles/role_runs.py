@@ -60,9 +60,10 @@ def host_tasks(document, host):
     return tasks
 
 
-def assert_refused_first(document, host, check_task, expected):
+def assert_refused_first(document, host, check_task, expected, before=()):
     """HOST failed at CHECK_TASK with every string of EXPECTED in its message, ran nothing else but the
-    argument spec validation before it, nothing after it, and no task reported a change.
+    argument spec validation and the read-only tasks BEFORE (names, in order) before it, nothing after
+    it, and no task reported a change.
 
     CHECK_TASK may be ARG_SPEC_TASK: a value the argument spec itself refuses (a choice, a type)."""
     tasks = host_tasks(document, host)
@@ -71,8 +72,8 @@ def assert_refused_first(document, host, check_task, expected):
     if check_task == ARG_SPEC_TASK:
         assert len(tasks) == 1, (host, names)
     else:
-        assert len(tasks) == 2 and names[1] == check_task, (host, names)
-        assert not tasks[0][1].get('failed'), (host, tasks[0][1].get('msg'))
+        assert names[1:] == list(before) + [check_task], (host, names)
+        assert not any(result.get('failed') for _name, result in tasks[:-1]), (host, tasks)
     check = tasks[-1][1]
     assert check.get('failed'), (host, 'the check passed', check.get('msg'))
     message = check.get('msg', '')
