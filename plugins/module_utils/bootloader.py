@@ -154,6 +154,10 @@ def validate_params(params):
                                 "kernel/panic.c waits panic * 1000 ms in an int; 0 never reboots, below 0 reboots at once")
                 except ValidationError as exc:
                     raise CmdlineError(str(exc))
+                # param_set_int() reads with kstrtoint(val, 0): "010" would be 8 seconds, not 10.
+                if re.fullmatch(r'[+-]?0[0-9]+', value):
+                    raise CmdlineError('%s (%s): value %s has a leading 0, which the kernel reads as octal; write it '
+                                       'without' % (where, name, describe(value)))
         if state == 'present' and value is None and normalize_name(name) == 'panic':
             # parse_one() refuses a bare int parameter, and panic_timeout keeps CONFIG_PANIC_TIMEOUT (0 on Debian).
             raise CmdlineError('%s (%s): panic needs a value, the seconds before a panicking kernel reboots' % (where, name))

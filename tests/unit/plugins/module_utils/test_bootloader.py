@@ -89,6 +89,7 @@ def read(root, rel):
     ([{'name': 'panic', 'value': '4294967306'}], 'to 2147483'),
     ([{'name': 'panic', 'value': 'ten'}], 'must be a whole number'),
     ([{'name': 'panic'}], 'panic needs a value'),
+    ([{'name': 'panic', 'value': '010'}], 'which the kernel reads as octal'),
     ([{'name': 'x', 'value': 'a"b'}], 'contains a double quote'),
     ([{'name': 'x', 'value': '$(reboot)'}], 'contains a dollar sign'),
     ([{'name': 'x', 'value': '`id`'}], 'contains a backtick'),
