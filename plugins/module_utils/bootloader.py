@@ -47,6 +47,8 @@ STATES = ('present', 'absent')
 # GRUB's lexer (grub-core/script/yylex.l) ends a word at white space and at { } | & $ ; < >, and
 # treats quotes and backslash as quoting; sh adds the backtick. '#' starts a comment only at the
 # start of a word, which a value never is: it follows "name=" and names start with a letter or digit.
+# For the same reason '*' and '?' stay: GRUB's wildcard expansion (commands/wildcard.c, with the
+# regexp module loaded) only expands words that start with '/', '(' or '*'.
 FORBIDDEN_VALUE_CHARS = {'"': 'a double quote', "'": 'a single quote', '$': 'a dollar sign', '`': 'a backtick',
                          '\\': 'a backslash', ';': 'a semicolon', '&': 'an ampersand', '|': 'a pipe',
                          '<': 'a less-than sign', '>': 'a greater-than sign', '{': 'an opening brace',
