@@ -793,7 +793,7 @@ def module_plan_options(args, run):
                 grub_dropin=args['grub_dropin'], update=args['update'])
 
 
-def command_line_size(host):
+def command_line_size():
     """(COMMAND_LINE_SIZE, machine) of the kernel that boots: this machine's architecture (an image below
     another root is taken to be for it too)."""
     machine = os.uname()[4]
@@ -853,7 +853,7 @@ def plan_cmdline(params, bootloader='auto', root='/', run=None, grub_dropin=DEFA
         plan = plan_systemd_boot(host, checked)
     else:
         raise CmdlineError('bootloader %r is not one of auto, %s' % (bootloader, ', '.join(BOOTLOADERS)))
-    check_length(plan, command_line_size(host))
+    check_length(plan, command_line_size())
     plan.current = read_current(host, checked)
     plan.host = host
     return plan

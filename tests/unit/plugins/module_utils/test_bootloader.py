@@ -395,7 +395,7 @@ def test_atomic_write_keeps_mode_and_leaves_no_temporary_file(tmp_path):
 
 # ---------------------------------------------------------------- the whole command line's length
 
-LIMIT = bootloader.command_line_size(None)[0] - 1
+LIMIT = bootloader.command_line_size()[0] - 1
 
 
 def test_grub_line_as_long_as_the_kernel_keeps_passes_and_one_byte_more_is_refused(tmp_path):

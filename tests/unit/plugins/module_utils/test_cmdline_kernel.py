@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the hyperion.kernel collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""cmdline.py against the kernel's own next_arg(), compiled from the kernel source the build role fetches.
+"""cmdline.py against the kernel's own next_arg(), compiled from the kernel source the build role fetches,
+and the bootloader module's limits (COMMAND_LINE_SIZE, the panic timeout) against the same source.
 
 The harness is lib/cmdline.c's next_arg(), lib/string_helpers.c's skip_spaces() and lib/ctype.c's
 table with include/linux/ctype.h's macros, cut out of the real files, plus a main() that runs the
@@ -15,11 +16,13 @@ __metaclass__ = type
 
 import binascii
 import os
+import re
 import subprocess
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
+from ansible_collections.hyperion.kernel.plugins.module_utils import bootloader
 from ansible_collections.hyperion.kernel.plugins.module_utils.cmdline import parse_cmdline, split_args
 from ansible_collections.hyperion.kernel.tests.unit.kernel_source import (
     extract_block, extract_function, require_tree)
@@ -148,3 +151,31 @@ def test_parse_cmdline_is_what_the_kernel_hands_on(kernel_next_arg):
     # init/main.c rejoins param=value for init's argv.
     assert parsed.init_args == [p.decode() + ('=' + v.decode() if v is not None else '') for p, v in init]
     assert parsed.init_args == ['single', 'x=a b']
+
+
+# uname -m of each table entry -> the file that defines its COMMAND_LINE_SIZE in the kernel source.
+SETUP_H = {'x86_64': 'arch/x86/include/asm/setup.h', 'aarch64': 'arch/arm64/include/uapi/asm/setup.h',
+           'armv7l': 'arch/arm/include/uapi/asm/setup.h', 'riscv64': 'arch/riscv/include/uapi/asm/setup.h',
+           'ppc64le': 'arch/powerpc/include/uapi/asm/setup.h', 'mips64': 'arch/mips/include/uapi/asm/setup.h',
+           'parisc64': 'arch/parisc/include/uapi/asm/setup.h'}
+
+
+@pytest.mark.parametrize('machine', sorted(SETUP_H))
+def test_command_line_sizes_are_the_kernels(machine):
+    tree = require_tree()
+    with open(os.path.join(tree, SETUP_H[machine])) as handle:
+        sizes = re.findall(r'#\s*define\s+COMMAND_LINE_SIZE\s+(\d+)', handle.read())
+    assert [int(size) for size in sizes] == [bootloader.COMMAND_LINE_SIZES[machine]]
+    with open(os.path.join(tree, 'include', 'uapi', 'asm-generic', 'setup.h')) as handle:
+        assert re.search(r'#define\s+COMMAND_LINE_SIZE\s+%d\b' % bootloader.GENERIC_COMMAND_LINE_SIZE, handle.read())
+
+
+def test_panic_bound_is_the_int_the_kernel_multiplies():
+    tree = require_tree()
+    with open(os.path.join(tree, 'kernel', 'panic.c')) as handle:
+        panic_c = handle.read()
+    # An int, multiplied by 1000 in the wait loop, parsed as an int: INT_MAX // 1000 is the largest safe value.
+    assert re.search(r'^int panic_timeout = CONFIG_PANIC_TIMEOUT;', panic_c, re.M)
+    assert 'i < panic_timeout * 1000;' in panic_c
+    assert 'core_param(panic, panic_timeout, int, 0644);' in panic_c
+    assert bootloader.PANIC_MAX == (2 ** 31 - 1) // 1000 and bootloader.PANIC_MIN == -2 ** 31
