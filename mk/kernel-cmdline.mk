@@ -1,5 +1,6 @@
-# The kernel command line parser against the kernel's own C code (tests/unit/plugins/module_utils/
-# test_cmdline_kernel.py). `make unit` runs it when the kernel source is already in the cache and skips
+# The kernel command line parser against the kernel's own C code, and the limits of kernel_cmdline (COMMAND_LINE_SIZE,
+# the panic timeout) against the same source (tests/unit/plugins/module_utils/test_cmdline_kernel.py).
+# `make unit` runs it when the kernel source is already in the cache and skips
 # it otherwise; `make test` runs `unit` before TEST_PREPARE's kernel-package fetches the source, so this
 # target runs it again in lane 2, after TEST_PREPARE, where a missing source tree is a failure.
 .PHONY: unit-kernel-source
