@@ -50,7 +50,11 @@ def kernel_cmdline_policy(kgdboc, kgdbwait, extra):
 
 def zram_size_mib(expression, ram_mib):
     """The size a zram-generator size expression gives, refused when larger than RAM."""
-    return zram_plan.check_size(expression, float(ram_mib))
+    try:
+        ram = float(ram_mib)
+    except (TypeError, ValueError):
+        raise HyperionError('the host\'s RAM must be a number of MiB, got %r' % (ram_mib,))
+    return zram_plan.check_size(expression, ram)
 
 
 def zram_ratio_expression(minimum, maximum):
@@ -67,6 +71,21 @@ def zram_generator_conf(device, size, algorithm, swap_priority, options='discard
     return zram_plan.generator_conf(device, size, algorithm, int(swap_priority), options)
 
 
+def zram_role_inputs(values):
+    """True when the zram role's variables (a dict of them) are fit to use; else the error naming the variable."""
+    return zram_plan.check_role_inputs(values)
+
+
+def zram_offered_algorithms(state, device, target_is_running):
+    """{'algorithms', 'source'}: what the target kernel's zram offers (sysfs of the running one, else its config)."""
+    return zram_plan.offered_algorithms(state, device, bool(target_is_running))
+
+
+def zram_check_offered(primary, recompression, multi_comp, offered):
+    """The algorithms checked; an error when the kernel does not offer one of them."""
+    return zram_plan.check_offered(primary, recompression, bool(multi_comp), offered)
+
+
 def qdisc_batch(qdiscs, device):
     """The tc -batch text that builds a qdisc plan on a device with the kernel default."""
     return qdisc_boot.batch_text(device, qdiscs)
@@ -81,5 +100,6 @@ def default_route_qdisc(item, default_qdisc, device, links, explicit=None):
 class FilterModule(object):
     def filters(self):
         functions = (kgdboc_tty, kgdboc_problems, kernel_extra_params, kernel_cmdline_policy, zram_size_mib,
-                     zram_ratio_expression, zram_compression, zram_generator_conf, qdisc_batch, default_route_qdisc)
+                     zram_ratio_expression, zram_compression, zram_generator_conf, zram_role_inputs, zram_offered_algorithms,
+                     zram_check_offered, qdisc_batch, default_route_qdisc)
         return dict((f.__name__, _guard(f)) for f in functions)

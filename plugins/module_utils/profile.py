@@ -278,10 +278,14 @@ def apply_changes(items, changes, where):
             items.append(_new_item(item_id, change, where))
             by_id[item_id] = len(items) - 1
         else:
-            # The form of the id first: 'wibble:thing' is not misspelt, it is no item at all.
-            item_source(item_id)
+            hint = did_you_mean(item_id, by_id)
+            try:
+                item_source(item_id)
+            except ProfileError as exc:
+                # A misspelling may also break the id's form (zram:zram0:comp_algoritm): name the close ids too.
+                raise ProfileError('%s item %s: %s%s' % (where, item_id, exc, hint))
             raise ProfileError('%s item %s: the profile has no item %s%s; to add a new item give its full definition '
-                               'with "%s: true"' % (where, item_id, item_id, did_you_mean(item_id, by_id), ADD_KEY))
+                               'with "%s: true"' % (where, item_id, item_id, hint, ADD_KEY))
     return items
 
 

@@ -132,8 +132,14 @@ def size_mib(expression, ram_mib):
         raise HyperionError('zram size %r is nested too deeply' % text)
     try:
         value = _evaluate(tree, ram_mib, text)
+    except OverflowError:
+        # 10 ^ 400, round() of an infinite value.
+        raise HyperionError('zram size %r cannot be evaluated: a number in it is too large' % text)
+    except ZeroDivisionError:
+        # 0 ^ -1.
+        raise HyperionError('zram size %r cannot be evaluated: it divides by zero' % text)
     except (ArithmeticError, ValueError, TypeError) as exc:
-        # OverflowError (10 ^ 400, round of inf) and ValueError (int of nan) among them.
+        # int() of a value that is not a number, among others.
         raise HyperionError('zram size %r cannot be evaluated: %s' % (text, exc))
     except (RecursionError, MemoryError):
         raise HyperionError('zram size %r is nested too deeply' % text)

@@ -99,6 +99,9 @@ def test_bad_overrides_are_named(change, message):
                                    r'\(did you mean "sysctl:kernel.sysrq"'),
     ({'CONFIG_SCHED_BOR': {'skip': 'vendor kernel'}}, r'no item CONFIG_SCHED_BOR \(did you mean "CONFIG_SCHED_BORE"'),
     ({'qdisc:@default_rout:root': 'fq'}, r'did you mean "qdisc:@default_route:root"'),
+    # Misspelt out of every known form: the form's error and the close ids.
+    ({'zram:zram0:comp_algoritm': 'lz4'}, r"item id 'zram:zram0:comp_algoritm' is not of a known form.*"
+                                          r'\(did you mean "zram:zram0:comp_algorithm"'),
     # A full-looking definition without add: true is still a misspelling (the overlays look like this).
     ({'sysctl:kernel.sysrg': {'value': 176, 'severity': 'required', 'reason': 'safe keys'}}, r'no item sysctl:kernel.sysrg'),
     ({'sysctl:vm.swappiness': {'add': True, 'value': 180}}, r'a new item needs "match", "severity", "reason"'),
