@@ -54,3 +54,17 @@ def test_bad_override_and_unknown_argument():
     assert code == 2 and 'impossible range' in result['msg']
     code, result = _adhoc(json.dumps({'profil': 'hyperion-2.2.4'}))
     assert code == 2 and 'Invalid options for hyperion.kernel.profile_check: profil' in result['msg']
+
+
+def test_a_misspelt_override_fails_on_the_controller_with_the_close_id():
+    code, result = _adhoc(json.dumps({'config_path': TRIXIE, 'overrides': {'CONFIG_SCHED_BOR': {'skip': 'vendor kernel'}}}))
+    assert code == 2 and result['failed'] is True
+    assert 'the profile has no item CONFIG_SCHED_BOR (did you mean "CONFIG_SCHED_BORE"' in result['msg']
+    # Refused while resolving, before the module ran: no items were reported.
+    assert 'items' not in result
+
+
+def test_a_config_path_that_is_a_directory_fails_through_the_action_plugin(tmp_path):
+    code, result = _adhoc(json.dumps({'config_path': str(tmp_path), 'fail_on': 'never'}))
+    assert code == 2 and result['failed'] is True
+    assert result['msg'].startswith('cannot check the kernel config %s: ' % tmp_path)
