@@ -17,6 +17,7 @@ __metaclass__ = type
 import binascii
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -79,6 +80,12 @@ int main(void)
 def kernel_next_arg(tmp_path_factory):
     """Path of the compiled harness."""
     tree = require_tree()
+    if shutil.which('gcc') is None:
+        # lab/debian-packages.txt has gcc in the build group, which .ci/run and make kernel-package install.
+        reason = 'no gcc to build the kernel\'s next_arg() (apt-get install gcc)'
+        if os.environ.get('HYPERION_REQUIRE_KERNEL_SOURCE') == '1':
+            pytest.fail(reason)
+        pytest.skip(reason)
     source = '\n'.join([
         '/* Cut out of %s; the shim is stddef.h (NULL) and the prototype of skip_spaces(). */' % tree,
         '#include <stddef.h>',
