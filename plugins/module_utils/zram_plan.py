@@ -36,6 +36,7 @@ import re
 from .errors import HyperionError
 from .validation import ValidationError, bounded_int, did_you_mean, require, single_line
 
+
 def _round_half_away(value):
     # fasteval rounds as Rust's f64::round: halves away from zero (Python's round() goes to even).
     return float(math.floor(value + 0.5)) if value >= 0 else -float(math.floor(-value + 0.5))
@@ -327,8 +328,8 @@ def timespan_seconds(text, what, minimum_s=0):
     for number, unit in _TIMESPAN_PART_RE.findall(text):
         total += int(number) * _TIMESPAN_UNITS[unit]
     if not minimum_s <= total <= TIMESPAN_MAX_S:
-        raise HyperionError('%s %r is %g s; it must be from %d s to %d s (a year)' % (what, text, total, minimum_s,
-                                                                                     TIMESPAN_MAX_S))
+        raise HyperionError('%s %r is %g s; it must be from %d s to %d s (a year)'
+                            % (what, text, total, minimum_s, TIMESPAN_MAX_S))
     return total
 
 

@@ -47,10 +47,10 @@ options:
       - 'Per-host changes applied last, as a mapping of item id to a partial item (for example
         C({"sysctl:kernel.sysrq": {"value": 176}})) or to a plain value (shorthand for an exact match).'
       - 'C({"CONFIG_SCHED_BORE": {"skip": "vendor kernel without BORE"}}) reports an item as not applicable.'
-      - An id the profile (with its overlays) does not have is an error that names the close matches, so a misspelt id
+      - 'An id the profile (with its overlays) does not have is an error that names the close matches, so a misspelt id
         never becomes an item of its own. A new item is added only by a complete definition that says so,
         C({"sysctl:vm.swappiness": {"add": true, "value": 180, "match": "exact", "severity": "recommended",
-        "reason": "..."}}); overlays add items the same way.
+        "reason": "..."}}); overlays add items the same way.'
     type: dict
     default: {}
   config_path:
