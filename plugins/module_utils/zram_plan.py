@@ -12,8 +12,9 @@ log, int, ceil, floor, round, abs, min, max and trigonometric functions); the
 evaluator here accepts the subset that sizing needs and refuses the rest with
 a message: decimal numbers, ``ram``, ``+ - * / % ^``, parentheses and min, max,
 int, ceil, floor, round, abs, evaluated as fasteval does (``%`` keeps the sign
-of the dividend, round() rounds halves away from zero, ``^`` binds to the
-right). Python-only forms (``**``, ``//``, ``1_000``, ``0x10``, ``1e3``) are
+of the dividend, round() rounds halves away from zero). Where evaluators
+disagree on grouping (``-a ^ b``, ``a ^ b ^ c``) parentheses are required.
+Python-only forms (``**``, ``//``, ``1_000``, ``0x10``, ``1e3``) are
 refused, since zram-generator would not read them.
 
 ``compression-algorithm`` takes a whitespace-separated list: the first
@@ -58,28 +59,49 @@ _ALGORITHM_RE = re.compile(r'[a-z0-9-]+')
 MULTI_COMP_OPTION = 'CONFIG_ZRAM_MULTI_COMP'
 
 
-def _evaluate(node, ram, text):
+def _is_pow(node):
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
+
+
+def _parenthesized(source, start, end):
+    """Whether the parsed SOURCE has an opening parenthesis between two offsets (an operand's explicit grouping)."""
+    return '(' in source[start:end]
+
+
+def _evaluate(node, ram, text, source):
+    """The value of a parsed node; TEXT is the expression as given, SOURCE as parsed (^ written **)."""
     if isinstance(node, ast.Expression):
-        return _evaluate(node.body, ram, text)
+        return _evaluate(node.body, ram, text, source)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return float(node.value)
     if isinstance(node, ast.Name) and node.id == 'ram':
         return float(ram)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _evaluate(node.left, ram, text), _evaluate(node.right, ram, text)
+        if isinstance(node.op, ast.Pow):
+            # a ^ b ^ c: which ^ binds first differs between evaluators; parentheses say it.
+            for operand, gap in ((node.left, (node.col_offset, node.left.col_offset)),
+                                 (node.right, (getattr(node.left, 'end_col_offset', 0), node.right.col_offset))):
+                if _is_pow(operand) and not _parenthesized(source, *gap):
+                    raise HyperionError('zram size %r: say with parentheses which ^ comes first, (a ^ b) ^ c or '
+                                        'a ^ (b ^ c)' % text)
+        left, right = _evaluate(node.left, ram, text, source), _evaluate(node.right, ram, text, source)
         if isinstance(node.op, (ast.Div, ast.Mod)) and right == 0:
             raise HyperionError('zram size %r divides by zero' % text)
         if isinstance(node.op, ast.Pow) and left < 0 and not right.is_integer():
             raise HyperionError('zram size %r raises a negative number to a fractional power' % text)
         return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _evaluate(node.operand, ram, text)
+        # fasteval reads -2 ^ 2 as (-2) ^ 2 = 4, Python as -(2 ^ 2) = -4: only the parenthesized forms are taken.
+        if _is_pow(node.operand) and not _parenthesized(source, node.col_offset + 1, node.operand.col_offset):
+            raise HyperionError('zram size %r: write (-a) ^ b or -(a ^ b); zram-generator and this check would read '
+                                '-a ^ b differently' % text)
+        value = _evaluate(node.operand, ram, text, source)
         return -value if isinstance(node.op, ast.USub) else value
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
             and not node.keywords and node.args):
         if node.func.id in _UNARY_FUNCTIONS and len(node.args) != 1:
             raise HyperionError('zram size %r: %s() takes one argument' % (text, node.func.id))
-        args = [_evaluate(arg, ram, text) for arg in node.args]
+        args = [_evaluate(arg, ram, text, source) for arg in node.args]
         return _FUNCTIONS[node.func.id](*args) if len(args) > 1 or node.func.id in _UNARY_FUNCTIONS else args[0]
     raise HyperionError('zram size %r: only numbers, ram, + - * / %% ^, parentheses and %s are understood'
                         % (text, ', '.join(sorted(_FUNCTIONS))))
@@ -125,14 +147,17 @@ def size_mib(expression, ram_mib):
     if len(text) > _EXPRESSION_MAX:
         raise HyperionError('zram size is %d characters long; at most %d are accepted' % (len(text), _EXPRESSION_MAX))
     _check_tokens(text)
+    source = text.replace('^', '**')
     try:
-        tree = ast.parse(text.replace('^', '**'), mode='eval')
+        tree = ast.parse(source, mode='eval')
     except (SyntaxError, ValueError):
         raise HyperionError('zram size %r is not an arithmetic expression of ram' % text)
     except (RecursionError, MemoryError):
         raise HyperionError('zram size %r is nested too deeply' % text)
     try:
-        value = _evaluate(tree, ram_mib, text)
+        value = _evaluate(tree, ram_mib, text, source)
+    except HyperionError:
+        raise
     except OverflowError:
         # 10 ^ 400, round() of an infinite value.
         raise HyperionError('zram size %r cannot be evaluated: a number in it is too large' % text)
