@@ -103,3 +103,12 @@ def test_a_config_path_that_gives_no_config_fails(kind, message, fail_on, tmp_pa
     assert message in result['msg']
     assert 'compliant' not in result and result.get('changed', False) is False
     assert sorted(os.listdir(str(tmp_path))) == before
+
+
+@pytest.mark.parametrize('module', [profile_check, kernel_facts], ids=['profile_check', 'kernel_facts'])
+def test_the_module_docs_are_yaml(module):
+    """ansible-doc and the sanity test read these; a colon in a plain scalar breaks the whole document."""
+    import yaml
+    documentation = yaml.safe_load(module.DOCUMENTATION)
+    assert 'config_path' in documentation['options']
+    assert yaml.safe_load(module.EXAMPLES) and yaml.safe_load(module.RETURN)
