@@ -8,7 +8,7 @@ tc's own words and units. It is validated completely before anything is read
 from or written to the device, then compared with the normalised live state
 (``tc -j qdisc show dev DEV``) option by option in base units, which yields the
 exact ``tc`` argv lists that make the device match: roots before children, a
-root of another kind deleted before its replacement. ``apply_plan`` runs them
+root of another kind grafted over the old one (see ``must_delete_first``). ``apply_plan`` runs them
 and reads the device again to prove the result.
 
 Only the options a plan names are compared and set: ``tc qdisc replace`` on a
@@ -94,9 +94,10 @@ OPTIONS = {
         # The kernel keeps log2 of the bucket count (1 to 18): another number reads back as a power of two.
         ('buckets', _opt('int', 'buckets', 'buckets', lo=2, hi=2 ** 18, why='a power of two, as sch_fq keeps log2 of it')),
         ('orphan_mask', _opt('int', 'orphan_mask', 'orphan_mask', lo=0, hi=U32_MAX, why=_TC_U32)),
+        # q_fq.c reads both quanta with get_unsigned(): bytes as a whole number, no unit ("1514b" is refused).
         # sch_fq clamps the quantum to 256 bytes .. 1 MiB: a value outside would read back as another.
-        ('quantum', _opt('size', 'quantum', 'quantum', lo=256, hi=2 ** 20, why='the range sch_fq keeps')),
-        ('initial_quantum', _opt('size', 'initial_quantum', 'initial_quantum', lo=0, hi=U32_MAX, why=_TC_U32)),
+        ('quantum', _opt('int', 'quantum', 'quantum', lo=256, hi=2 ** 20, why='bytes, the range sch_fq keeps')),
+        ('initial_quantum', _opt('int', 'initial_quantum', 'initial_quantum', lo=0, hi=U32_MAX, why='bytes, ' + _TC_U32)),
         # tc turns a maxrate of 2^32-1 bytes/s or more into "unlimited" (fq's rate is a u32).
         ('maxrate', _opt('rate', 'maxrate', 'maxrate', lo=0, hi=U32_MAX - 1,
                          why="sch_fq's 32-bit bytes per second; tc makes larger rates unlimited")),
@@ -110,7 +111,8 @@ OPTIONS = {
         # q_fq_codel.c sends limit, flows, quantum, target, interval and drop_batch only when not 0.
         ('limit', _opt('int', 'limit', 'limit', lo=1, hi=U32_MAX, why=_TC_U32 + ', not 0')),
         ('flows', _opt('int', 'flows', 'flows', lo=1, hi=65536, why='the range sch_fq_codel accepts')),
-        ('quantum', _opt('size', 'quantum', 'quantum', lo=256, hi=2 ** 20, why='sch_fq_codel: 256 bytes to FQ_CODEL_QUANTUM_MAX')),
+        # Read with get_unsigned(): bytes as a whole number, no unit.
+        ('quantum', _opt('int', 'quantum', 'quantum', lo=256, hi=2 ** 20, why='bytes, sch_fq_codel: 256 to FQ_CODEL_QUANTUM_MAX')),
         ('target', _opt('time', 'target', 'target', lo=1, hi=U32_MAX, why=_TC_U32_US + ', not 0')),
         ('interval', _opt('time', 'interval', 'interval', lo=1, hi=U32_MAX, why=_TC_U32_US + ', not 0')),
         ('ecn', _opt('bool', json_key='ecn', true='ecn', false='noecn')),
@@ -144,7 +146,7 @@ OPTIONS = {
 }
 _SPECS = dict((kind, dict(options)) for kind, options in OPTIONS.items())
 
-# Options the kernel cannot change on a live qdisc: a difference means delete and create again.
+# Options the kernel cannot change on a live qdisc: a difference means creating the qdisc again.
 # etf has no change operation at all; taprio refuses a new traffic class mapping or clock;
 # fq_codel takes its flow count only when it is created (fq_codel_change refuses it later).
 _RECREATE_KEYS = {

@@ -20,9 +20,10 @@ description:
     C(12500000) bytes per second and C(target 3ms) matches an fq_codel that reports C(2999) microseconds.
   - "The differences become C(tc qdisc replace) and C(tc qdisc del) commands, roots before children. A qdisc of the
     planned kind gets only the planned options changed in place, so options the plan leaves out keep their values.
-    A root or child of another kind (or another handle) is deleted first and created again, and so are an etf whose
-    options differ (etf cannot be changed) and a taprio whose C(num_tc), C(map), C(queues) or C(clockid) differ
-    (the kernel refuses to change them on a running schedule); a new root starts with the kernel's default children."
+    A root or child of another kind (or another handle) is created again, and so are an etf whose options differ
+    (etf cannot be changed), an fq_codel whose C(flows) differ and a taprio whose C(num_tc), C(map), C(queues) or
+    C(clockid) differ (the kernel refuses to change them on a running schedule); a new root starts with the
+    kernel's default children."
   - Children that the plan does not name are left as they are.
   - The whole plan is validated before the device is changed. Unknown kinds or options, bad units, a number
     outside the range tc or the kernel accepts (see O(qdiscs[].options)), a taprio whose queues do not fit the
@@ -88,12 +89,13 @@ options:
             to 2^32-1 us), C(overhead) (-64 to 256)."
           - "C(fq): C(maxrate) (rate up to 2^32-2 bytes/s, as tc makes larger ones unlimited), C(low_rate_threshold)
             (rate up to 2^32-1 bytes/s), C(limit), C(flow_limit), C(orphan_mask) (0 to 2^32-1), C(buckets) (a power
-            of two from 2 to 262144), C(quantum) (size from 256 bytes to 1 MiB), C(initial_quantum) (size up to
-            2^32-1 bytes), C(refill_delay), C(horizon) (times up to 2^32-1 us)."
+            of two from 2 to 262144), C(quantum) (bytes as a whole number without unit, as tc reads it, from 256 to
+            1048576), C(initial_quantum) (bytes as a whole number, up to 2^32-1), C(refill_delay), C(horizon)
+            (times up to 2^32-1 us)."
           - "C(fq_codel): C(target), C(interval) (times from 1us to 2^32-1 us), C(ce_threshold) (time up to 2^32-2
             us), C(ecn), C(limit) (1 to 2^32-1), C(flows) (1 to 65536; set only when the fq_codel is created, so a
-            change creates it again), C(quantum) (size from 256 bytes to 1 MiB), C(memory_limit) (size from 1 byte
-            to 2^31 bytes), C(drop_batch) (1 to 2^32-1)."
+            change creates it again), C(quantum) (bytes as a whole number without unit, 256 to 1048576),
+            C(memory_limit) (size from 1 byte to 2^31 bytes), C(drop_batch) (1 to 2^32-1)."
           - "C(etf): C(clockid) (only V(CLOCK_TAI), the default), C(delta) (nanoseconds, 0 to 2^31-1),
             C(deadline_mode), C(skip_sock_check), C(offload)."
           - "C(taprio): C(num_tc) (1 to 16), C(map) (traffic class of each priority, a list or tc's space-separated

@@ -146,13 +146,16 @@ DUMMY_SETUP = ("modprobe dummy numdummies=0 && for m in sch_cake sch_taprio sch_
 
 
 def _sections(text, marker):
-    """{index: (header words, body)} of output cut at lines '@@<marker> <index> <words>'."""
+    """{index: (header words, body)} of output cut at lines '@@<marker> <index> <words>' (a body ends at the
+    next '@@' line of any marker)."""
     found, current = {}, None
     for line in text.splitlines():
         if line.startswith("@@%s " % marker):
             words = line.split()[1:]
             current = int(words[0])
             found[current] = [words[1:], []]
+        elif line.startswith("@@"):
+            current = None
         elif current is not None:
             found[current][1].append(line)
     return dict((index, (words, "\n".join(body))) for index, (words, body) in found.items())

@@ -62,7 +62,7 @@ def cake_options():
 
 def fq_codel_options():
     return _options(
-        limit=st.integers(1, 100000), flows=st.integers(1, 65536), quantum=size(256, 2 ** 20),
+        limit=st.integers(1, 100000), flows=st.integers(1, 65536), quantum=_number(256, 2 ** 20),
         target=time(1, 10 ** 6), interval=time(1, 10 ** 7), ecn=st.booleans(), ce_threshold=time(1, 10 ** 6),
         memory_limit=size(1, 2 ** 25), drop_batch=st.integers(1, 1000))
 
@@ -70,8 +70,8 @@ def fq_codel_options():
 def fq_options():
     return _options(
         limit=st.integers(0, 100000), flow_limit=st.integers(0, 10000),
-        buckets=st.sampled_from([2 ** n for n in range(1, 19)]), quantum=size(256, 2 ** 20),
-        initial_quantum=size(1, 2 ** 20), maxrate=rate(8, 10 ** 10),
+        buckets=st.sampled_from([2 ** n for n in range(1, 19)]), quantum=_number(256, 2 ** 20),
+        initial_quantum=_number(0, 2 ** 20), maxrate=rate(8, 10 ** 10),
         low_rate_threshold=rate(8, 10 ** 9), refill_delay=time(1, 10 ** 6), horizon=time(1, 10 ** 7),
         orphan_mask=st.integers(0, 2 ** 16))
 

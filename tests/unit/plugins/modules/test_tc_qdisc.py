@@ -104,8 +104,11 @@ def test_check_mode_returns_the_one_command_and_runs_nothing(captured_host, caps
         'sched_entries': [{'gatemask': '1', 'interval': 1000}]}}]},
      'interval 1000 ns is shorter than one minimum frame on hyp-taprio0 (48000 ns'),
     ({'device': 'hyp-fq0', 'qdiscs': [{'kind': 'fq', 'options': {'buckets': 1000}}]}, 'buckets 1000 is not a power of two'),
-    ({'device': 'hyp-fqcodel0', 'qdiscs': [{'kind': 'fq_codel', 'options': {'quantum': '2mb'}}]},
-     'option quantum must be from 256 to 1048576 bytes'),
+    ({'device': 'hyp-fqcodel0', 'qdiscs': [{'kind': 'fq_codel', 'options': {'quantum': 2000000}}]},
+     'option quantum must be from 256 to 1048576 (bytes, sch_fq_codel'),
+    # tc reads the quanta with get_unsigned(): a unit is refused (by tc, formerly after the old root was gone).
+    ({'device': 'hyp-fqcodel0', 'qdiscs': [{'kind': 'fq_codel', 'options': {'quantum': '1514b'}}]},
+     "option quantum must be an integer, not '1514b'"),
     # Device names are matched whole: no trailing newline, no alias label, at most 15 characters.
     ({'device': 'hyp-cake0\n', 'qdiscs': CAKE}, 'device must be a network interface name'),
     ({'device': 'hyp-cake0:1', 'qdiscs': CAKE}, 'device must be a network interface name'),
