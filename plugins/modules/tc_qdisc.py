@@ -42,7 +42,7 @@ author:
 options:
   device:
     description:
-      - The network interface, for example C(eth0) or C(enp3s0): at most 15 characters, without C(/), C(:) or white
+      - The network interface, for example C(eth0) or C(enp3s0); at most 15 characters, without C(/), C(:) or white
         space (the kernel's C(dev_valid_name)).
     type: str
     required: true

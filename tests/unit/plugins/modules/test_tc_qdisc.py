@@ -271,3 +271,13 @@ def test_vm_probes_show_why_the_planner_deletes_first(vm_run):
     assert same_handle[0]['rc'] == 0 and same_handle[1]['rc'] != 0
     etf = probes['etf-cannot-change-in-place']
     assert [c['rc'] == 0 for c in etf] == [True, True, False, False, True]
+
+
+def test_the_documentation_parses_and_states_the_limits():
+    import yaml
+    doc = yaml.safe_load(tc_qdisc.DOCUMENTATION)
+    options = ' '.join(doc['options']['qdiscs']['suboptions']['options']['description'])
+    for words in ('2^64-1 bytes/s', 'a rate of 0 is refused', 'at least the sum of the intervals', 'at most 2^32-1',
+                  'tc refuses C(100 mbit)', 'a power of two'):
+        assert words in options, words
+    assert 'dev_valid_name' in ' '.join(doc['options']['device']['description'])
