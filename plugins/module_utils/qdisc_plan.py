@@ -98,9 +98,9 @@ OPTIONS = {
         # sch_fq clamps the quantum to 256 bytes .. 1 MiB: a value outside would read back as another.
         ('quantum', _opt('int', 'quantum', 'quantum', lo=256, hi=2 ** 20, why='bytes, the range sch_fq keeps')),
         ('initial_quantum', _opt('int', 'initial_quantum', 'initial_quantum', lo=0, hi=U32_MAX, why='bytes, ' + _TC_U32)),
-        # tc turns a maxrate of 2^32-1 bytes/s or more into "unlimited" (fq's rate is a u32).
+        # fq's rate is a u32 and 2^32-1 means unlimited: tc refuses larger rates (iproute2 6.15) or caps them.
         ('maxrate', _opt('rate', 'maxrate', 'maxrate', lo=0, hi=U32_MAX - 1,
-                         why="sch_fq's 32-bit bytes per second; tc makes larger rates unlimited")),
+                         why="sch_fq's 32-bit bytes per second, 2^32-1 being unlimited")),
         ('low_rate_threshold', _opt('rate', 'low_rate_threshold', 'low_rate_threshold', lo=0, hi=U32_MAX,
                                     why="tc's get_rate(): 32-bit bytes per second")),
         # sch_fq keeps the refill delay in jiffies (rounded up), so it reads back as a multiple of the tick.
@@ -251,8 +251,8 @@ def _canonical(spec, value, what):
             what, 'from %d to %d' % (lo, hi) if lo is not None else 'at most %d' % hi, unit,
             spec.get('why') or 'the limit of its consumer', got))
     if spec['word'] == 'buckets' and canonical & (canonical - 1):
-        raise HyperionError('%s %d is not a power of two; sch_fq keeps log2 of it, so it would read back as %d'
-                            % (what, canonical, 1 << (canonical.bit_length() - 1)))
+        raise HyperionError('%s %d is not a power of two; sch_fq keeps log2 of the bucket count, so it would read '
+                            'back as another number (tc rounds it to a power of two)' % (what, canonical))
     return canonical
 
 

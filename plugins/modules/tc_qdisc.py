@@ -87,7 +87,7 @@ options:
             (V(besteffort), V(diffserv3), V(diffserv4), V(diffserv8), V(precedence)), C(flowmode), C(nat), C(wash),
             C(ingress), C(ack_filter) (V(disabled), V(enabled), V(aggressive)), C(split_gso), C(rtt) (time from 1us
             to 2^32-1 us), C(overhead) (-64 to 256)."
-          - "C(fq): C(maxrate) (rate up to 2^32-2 bytes/s, as tc makes larger ones unlimited), C(low_rate_threshold)
+          - "C(fq): C(maxrate) (rate up to 2^32-2 bytes/s, fq's 32-bit rate, 2^32-1 being unlimited), C(low_rate_threshold)
             (rate up to 2^32-1 bytes/s), C(limit), C(flow_limit), C(orphan_mask) (0 to 2^32-1), C(buckets) (a power
             of two from 2 to 262144), C(quantum) (bytes as a whole number without unit, as tc reads it, from 256 to
             1048576), C(initial_quantum) (bytes as a whole number, up to 2^32-1), C(refill_delay), C(horizon)

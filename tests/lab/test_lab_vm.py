@@ -204,6 +204,7 @@ def test_generated_qdisc_plans_that_validate_are_accepted_by_tc(lab):
         if left:
             problems.append("plan %d: tc accepted it, but the kernel reports %s\n%s" % (
                 index, "; ".join(reason for _argv, reason in left), batch))
+    print("generated plans: %d accepted by the planner and applied, %d refused by it" % (len(accepted), len(refused)))
     assert not problems, "\n".join(problems)
 
 
@@ -246,6 +247,14 @@ LIMIT_CASES = [
      "shorter than one minimum frame", "root handle 100: " + _TAPRIO + "sched-entry S 01 1000 sched-entry S 02 500000",
      ("schedule", None)),
 ]
+# What the lab's tc (Debian trixie, iproute2 6.15) and kernel (6.12) did with each command, first seen on
+# 2026-12-06: "refused", or the option as tc -j then reports it. A dropped option leaves the old cake
+# 50mbit (6250000 bytes/s) or the kernel's default; 2e19 bytes/s does not fit tc's __u64 and comes out as
+# 0, which tc does not send; fq rounds 1000 buckets up to 1024; the short taprio cycle is kept (and cuts
+# the schedule); the 1000 ns interval is shorter than a frame at 10 Mbit/s.
+LIMIT_OUTCOMES = ["refused", ("bandwidth", 6250000), ("bandwidth", 6250000), ("rtt", 100000), "refused",
+                  ("buckets", 1024), "refused", "refused", ("limit", 10240), "refused", ("cycle_time", 600000),
+                  "refused"]
 
 
 def test_plans_past_the_limits_are_refused_or_misread_by_tc(lab):
@@ -261,19 +270,23 @@ def test_plans_past_the_limits_are_refused_or_misread_by_tc(lab):
     for index, (_qdiscs, _message, command, _expected) in enumerate(LIMIT_CASES):
         script.append("tc qdisc del dev {dev} root 2>/dev/null; tc qdisc replace dev {dev} root handle 1: cake "
                       "bandwidth 50mbit; tc qdisc replace dev {dev} {command} > /tmp/hyp-limit.out 2>&1; "
-                      "echo \"@@CASE {i} $?\"; cat /tmp/hyp-limit.out; echo \"@@TREE {i}\"; tc -j qdisc show dev {dev}; echo"
+                      "echo \"@@CASE {i} $?\"; cat /tmp/hyp-limit.out; echo; echo \"@@TREE {i}\"; tc -j qdisc show dev {dev}; echo"
                       .format(dev=dev, command=command, i=index))
     script.append("ip link del %s" % dev)
     result = on("vm1", "; ".join(script), check=False, root=True)
     cases, trees = _sections(result.stdout, "CASE"), _sections(result.stdout, "TREE")
-    kept = []
+    kept, outcomes = [], []
     for index, (_qdiscs, _message, command, (key, asked)) in enumerate(LIMIT_CASES):
         assert index in cases, result.stdout[-2000:] + result.stderr[-1000:]
         rc = cases[index][0][0]
-        if rc != "0":
-            continue
         root = [q for q in json.loads(trees[index][1]) if q.get("root")][0]
         options = root.get("options", {})
+        # What tc did, for the record of a run (pytest -s).
+        print("limit case %d: rc %s, %s; root %s %s %s=%s" % (index, rc, cases[index][1].strip()[:80], root["kind"],
+                                                              root["handle"], key, options.get(key)))
+        outcomes.append("refused" if rc != "0" else (key, options.get(key)))
+        if rc != "0":
+            continue
         if key == "schedule":
             kept.append((command, "tc and the kernel took the schedule: %s" % options.get("schedule")))
         elif key == "cycle_time":
@@ -284,6 +297,7 @@ def test_plans_past_the_limits_are_refused_or_misread_by_tc(lab):
         elif options.get(key) == asked:
             kept.append((command, options))
     assert not kept, "tc and the kernel took values the validator refuses: %s" % kept
+    assert outcomes == LIMIT_OUTCOMES
 
 
 def _tc_module(device, qdiscs, state="present"):
