@@ -208,7 +208,9 @@ class CallbackModule(CallbackBase):
                                       % (fmt, ', '.join(sorted(_FORMAT_FILES))))
                 continue
             name = _FORMAT_FILES[fmt]
-            with open(os.path.join(directory, name), 'w') as handle:
+            # junit.xml and report.html say UTF-8 whatever the controller's locale; a lone surrogate
+            # from a task's output (possible in report.md) must not lose the whole report.
+            with open(os.path.join(directory, name), 'w', encoding='utf-8', errors='replace') as handle:
                 handle.write(renderers[name](report))
         # `latest` always names the newest run; replaced atomically.
         link = os.path.join(base, 'latest')

@@ -21,7 +21,7 @@ __metaclass__ = type
 
 import json
 import re
-from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
+import xml.etree.ElementTree as ET
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -270,31 +270,59 @@ def host_details(row):
     return lines
 
 
+# Terminal escape sequences (ECMA-48) in task output: CSI (colours, ESC [ 31 m, or its 8-bit form), the
+# string commands (OSC window titles, DCS ...) up to their terminator, and the two-character escapes.
+# Their text stays, the codes go: a coloured failure message reads as its words in a report.
+_ANSI_ESCAPE = re.compile(
+    r'(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]'
+    r'|\x1b[\]PX^_].*?(?:\x07|\x1b\\)'
+    r'|\x1b[ -/]*[0-~]', re.DOTALL)
+# What XML 1.0 cannot hold (control characters but tab, LF and CR; lone surrogates; U+FFFE and
+# U+FFFF), and DEL and the C1 controls, which it may hold but no reader of a report wants.
+_NOT_PRINTABLE = re.compile(r'[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]')
+
+
+def clean_text(value):
+    """The text of a value as the XML and HTML reports write it: escape sequences stripped to their
+    text, then every character XML 1.0 cannot hold dropped (an ElementTree document that holds one
+    serializes without complaint into a file no parser reads)."""
+    return _NOT_PRINTABLE.sub('', _ANSI_ESCAPE.sub('', _text(value)))
+
+
+def _element_text(value):
+    # An XML or HTML reader sees CR LF and a lone CR in element text as LF: write what it will read.
+    return clean_text(value).replace('\r\n', '\n').replace('\r', '\n')
+
+
+def _attrs(attrs):
+    return {key: clean_text(value) for key, value in attrs.items()}
+
+
+def _sub(parent, tag, text=None, **attrs):
+    element = ET.SubElement(parent, tag, _attrs(attrs))
+    if text is not None:
+        element.text = _element_text(text)
+    return element
+
+
 def to_junit(report):
     """JUnit XML: one test case per host; failing hosts fail, deferred and unreached are skipped."""
     totals = report['totals']
     name = 'hyperion.%s' % (report['playbook'] or 'run')
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<testsuites name=%s tests="%d" failures="%d" skipped="%d">' % (
-               _xml_quoteattr(name), totals['hosts'], totals['fail'], totals['skip']),
-           '  <testsuite name=%s tests="%d" failures="%d" errors="0" skipped="%d" timestamp=%s>' % (
-               _xml_quoteattr(name), totals['hosts'], totals['fail'], totals['skip'],
-               _xml_quoteattr(report['started'] or ''))]
+    root = ET.Element('testsuites', _attrs(dict(name=name, tests=totals['hosts'], failures=totals['fail'],
+                                                skipped=totals['skip'])))
+    suite = _sub(root, 'testsuite', name=name, tests=totals['hosts'], failures=totals['fail'], errors=0,
+                 skipped=totals['skip'], timestamp=report['started'] or '')
     for row in report['hosts']:
-        out.append('    <testcase classname=%s name=%s>' % (_xml_quoteattr(name), _xml_quoteattr(row['host'])))
-        details = '\n'.join(host_details(row))
+        case = _sub(suite, 'testcase', classname=name, name=row['host'])
         if row['verdict'] == 'fail':
-            out.append('      <failure type=%s message=%s>%s</failure>' % (
-                _xml_quoteattr(row['outcome']), _xml_quoteattr(row['reason'] or row['outcome']),
-                _xml_escape(details)))
+            _sub(case, 'failure', '\n'.join(host_details(row)), type=row['outcome'],
+                 message=row['reason'] or row['outcome'])
         elif row['verdict'] == 'skip':
-            out.append('      <skipped message=%s/>' % _xml_quoteattr('%s: %s' % (row['outcome'], row['reason'])))
-        system_out = 'outcome: %s\nkernel: %s\n' % (row['outcome'], row['kernel_release'] or 'unknown')
-        out.append('      <system-out>%s</system-out>' % _xml_escape(system_out))
-        out.append('    </testcase>')
-    out.append('  </testsuite>')
-    out.append('</testsuites>')
-    return '\n'.join(out) + '\n'
+            _sub(case, 'skipped', message='%s: %s' % (row['outcome'], row['reason']))
+        _sub(case, 'system-out', 'outcome: %s\nkernel: %s\n' % (row['outcome'], row['kernel_release'] or 'unknown'))
+    ET.indent(root, space='  ')
+    return '<?xml version="1.0" encoding="UTF-8"?>\n%s\n' % ET.tostring(root, encoding='unicode')
 
 
 def _md_cell(value):
@@ -346,37 +374,52 @@ def to_markdown(report):
     return '\n'.join(lines) + '\n'
 
 
-def _h(value):
-    return _xml_escape(_text(value), {'"': '&quot;'})
-
-
 _HTML_STYLE = ('body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}'
                'td,th{border:1px solid #999;padding:4px 8px;vertical-align:top;text-align:left}'
                '.pass{background:#dfd}.fail{background:#fdd}.skip{background:#ffd}'
                'ul{margin:0;padding-left:1.2em}')
 
+_HTML_COLUMNS = ('Host', 'Outcome', 'Kernel', 'Target', 'Profile check', 'Changed', 'Why / failing items')
+
+
+def _html_list(parent, lines):
+    if lines:
+        items = _sub(parent, 'ul')
+        for line in lines:
+            _sub(items, 'li', line)
+
 
 def to_html(report):
-    out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
-           '<title>Hyperion fleet report: %s</title>' % _h(report['playbook']),
-           '<style>%s</style></head><body>' % _HTML_STYLE,
-           '<h1>Hyperion fleet report: %s</h1>' % _h(report['playbook']),
-           '<p>%s<br>Started %s, finished %s.</p>' % (
-               _h(headline(report)), _h(report['started']), _h(report['finished'])),
-           '<table><thead><tr><th>Host</th><th>Outcome</th><th>Kernel</th><th>Target</th>'
-           '<th>Profile check</th><th>Changed</th><th>Why / failing items</th></tr></thead><tbody>']
+    """The report as one HTML page, built as an ElementTree and serialized by its HTML writer: every
+    text from the run is escaped, so a message that holds markup shows as that text."""
+    html = ET.Element('html', lang='en')
+    head = _sub(html, 'head')
+    _sub(head, 'meta', charset='utf-8')
+    _sub(head, 'title', 'Hyperion fleet report: %s' % _text(report['playbook']))
+    # A constant: the HTML writer leaves the text of <style> as it is.
+    ET.SubElement(head, 'style').text = _HTML_STYLE
+    body = _sub(html, 'body')
+    _sub(body, 'h1', 'Hyperion fleet report: %s' % _text(report['playbook']))
+    intro = _sub(body, 'p', headline(report))
+    _sub(intro, 'br').tail = _element_text('Started %s, finished %s.' % (report['started'], report['finished']))
+    table = _sub(body, 'table')
+    header = _sub(_sub(table, 'thead'), 'tr')
+    for column in _HTML_COLUMNS:
+        _sub(header, 'th', column)
+    rows = _sub(table, 'tbody')
     for row in report['hosts']:
-        details = ''.join('<li>%s</li>' % _h(line) for line in host_details(row))
-        changed = _h(row.get('changed', 0))
+        line = _sub(rows, 'tr', **{'class': row['verdict']})
+        for value in (row['host'], row['outcome'], row['kernel_release'], row['target_release'],
+                      _counts_text(row['counts'])):
+            _sub(line, 'td', value)
         if row.get('changed_tasks'):
-            changed = '<details><summary>%s</summary><ul>%s</ul></details>' % (
-                changed, ''.join('<li>%s</li>' % _h(task) for task in row['changed_tasks']))
-        out.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
-            _h(row['verdict']), _h(row['host']), _h(row['outcome']), _h(row['kernel_release']),
-            _h(row['target_release']), _h(_counts_text(row['counts'])), changed,
-            '<ul>%s</ul>' % details if details else ''))
-    out.append('</tbody></table></body></html>')
-    return '\n'.join(out) + '\n'
+            details = _sub(_sub(line, 'td'), 'details')
+            _sub(details, 'summary', row.get('changed', 0))
+            _html_list(details, row['changed_tasks'])
+        else:
+            _sub(line, 'td', row.get('changed', 0))
+        _html_list(_sub(line, 'td'), host_details(row))
+    return '<!DOCTYPE html>\n%s\n' % ET.tostring(html, encoding='unicode', method='html')
 
 
 def summary_lines(report, limit=20):

@@ -9,8 +9,10 @@ __metaclass__ = type
 import json
 import os
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.hyperion.kernel.plugins.module_utils import fleet_report as fr
 from ansible_collections.hyperion.kernel.plugins.module_utils.check import evaluate, verdict
@@ -141,7 +143,8 @@ def test_renderers_are_well_formed(stock_kernel_check):
     assert len(table) == 3  # header + 2 hosts
     assert 'x<&>"\\|' in md
     html = fr.to_html(report)
-    assert '<td>x&lt;&amp;&gt;&quot;|</td>' in html
+    # ElementTree's HTML writer escapes &, < and > in text; a quote there needs none.
+    assert '<td>x&lt;&amp;&gt;"|</td>' in html
     assert html.count('<tr class=') == 2
 
 
@@ -198,3 +201,142 @@ def test_changed_tasks_are_named_once_each():
     fr.record_result(quiet, 'ok', 'Read the running release', 'ansible.builtin.command', {'changed': False})
     quiet_row = fr.build_report('deploy', {'ro-b': quiet}, 'a', 'b')['hosts'][0]
     assert quiet_row['changed'] == 0 and quiet_row['changed_tasks'] == []
+
+
+# Arbitrary text, with what breaks reports drawn often: terminal colour codes, the characters XML 1.0
+# cannot hold, markup, and CR LF.
+_AWKWARD = st.sampled_from(['\x1b[31m', '\x1b[1;32m', '\x1b[0m', '\x1b]0;title\x07', '\x1b', '\x9b2K',
+                            '\x00', '\x08', '\x0b', '\x0c', '\x1f', '\x7f', '\x85', '\ufffe', '\uffff',
+                            '\ud800', '\udfff', '<script>alert(1)</script>', '</td>', ']]>', '&amp;',
+                            '"', "'", '\r\n', '\r', '\t', '\xa0'])
+_TEXT = st.lists(st.one_of(st.text(st.characters(exclude_categories=()), max_size=6), _AWKWARD),
+                 max_size=6).map(''.join)
+
+
+def _read(value):
+    """What a reader of the XML or HTML report sees of a value (line ends as an XML parser reads them)."""
+    return fr.clean_text(value).replace('\r\n', '\n').replace('\r', '\n')
+
+
+@st.composite
+def _reports(draw):
+    names = draw(st.lists(_TEXT, min_size=1, max_size=4, unique=True))
+    hosts = {}
+    for name in names:
+        rec = hosts[name] = fr.new_host(name)
+        kind = draw(st.sampled_from(['drift', 'failed', 'deferred', 'changed']))
+        if kind == 'drift':
+            items = [{'id': draw(_TEXT), 'status': 'fail', 'severity': 'required', 'expected': draw(_TEXT),
+                      'actual': draw(_TEXT), 'detail': draw(_TEXT)} for _ in range(draw(st.integers(1, 3)))]
+            fr.record_result(rec, 'failed', draw(_TEXT), 'hyperion.kernel.profile_check',
+                             {'items': items, 'compliant': False, 'summary': {}, 'kernel_release': draw(_TEXT)})
+        elif kind == 'failed':
+            fr.record_result(rec, 'failed', draw(_TEXT), 'ansible.builtin.apt', {'msg': draw(_TEXT)})
+        elif kind == 'deferred':
+            fr.record_result(rec, 'ok', 'Defer', 'ansible.builtin.set_fact', {'ansible_facts': {
+                'hyperion_report_outcome': 'deferred', 'hyperion_report_reason': draw(_TEXT)}})
+        else:
+            fr.record_result(rec, 'changed', draw(_TEXT), 'ansible.builtin.copy', {'changed': True})
+    return fr.build_report(draw(_TEXT), hosts, draw(_TEXT), draw(_TEXT))
+
+
+def _printable(text):
+    return [c for c in text if c.isprintable()]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXT)
+def test_clean_text_keeps_the_printable_text(text):
+    cleaned = fr.clean_text(text)
+    assert not set(cleaned) & set('\x1b\x00\x7f\x85\ufffe\uffff\ud800\udfff')
+    if '\x1b' not in text and '\x9b' not in text:
+        # Without escape sequences nothing printable goes (only what XML cannot hold, and controls).
+        assert _printable(cleaned) == _printable(text)
+
+
+def test_colour_codes_leave_their_text():
+    assert fr.clean_text('\x1b[31mE: Unable to locate package\x1b[0m \x1b]0;apt\x07done') == \
+        'E: Unable to locate package done'
+
+
+@settings(max_examples=150, deadline=None)
+@given(_reports())
+def test_junit_of_any_text_parses_and_keeps_it(report):
+    root = ET.fromstring(fr.to_junit(report).encode('utf-8'))
+    # Attributes keep CR, tab and LF as character references; element text reads as its lines.
+    suite = root.find('testsuite')
+    assert suite.get('name') == fr.clean_text('hyperion.%s' % (report['playbook'] or 'run'))
+    assert suite.get('timestamp') == fr.clean_text(report['started'])
+    cases = suite.findall('testcase')
+    assert [case.get('name') for case in cases] == [fr.clean_text(row['host']) for row in report['hosts']]
+    for case, row in zip(cases, report['hosts']):
+        if row['verdict'] == 'fail':
+            failure = case.find('failure')
+            assert failure.get('type') == fr.clean_text(row['outcome'])
+            assert failure.get('message') == fr.clean_text(row['reason'] or row['outcome'])
+            assert (failure.text or '') == _read('\n'.join(fr.host_details(row)))
+        elif row['verdict'] == 'skip':
+            assert case.find('skipped').get('message') == fr.clean_text('%s: %s' % (row['outcome'], row['reason']))
+        else:
+            assert case.find('failure') is None and case.find('skipped') is None
+
+
+class _Cells(HTMLParser):
+    """The tags of a page, checked for nesting, and the text of each table cell."""
+    VOID = ('meta', 'br')
+
+    def __init__(self):
+        HTMLParser.__init__(self)
+        self.tags, self.open, self.rows = set(), [], []
+        self.cell = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        if tag not in self.VOID:
+            self.open.append(tag)
+        if tag == 'tr':
+            self.rows.append([])
+        elif tag in ('td', 'th'):
+            self.cell = ''
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open.pop() == tag, 'stray </%s>' % tag
+        if tag in ('td', 'th'):
+            self.rows[-1].append(self.cell)
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+_PAGE_TAGS = {'html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'p', 'br', 'table', 'thead', 'tbody',
+              'tr', 'th', 'td', 'ul', 'li', 'details', 'summary'}
+
+
+@settings(max_examples=150, deadline=None)
+@given(_reports())
+def test_html_of_any_text_has_no_stray_tags_and_keeps_the_text(report):
+    page = _Cells()
+    page.feed(fr.to_html(report))
+    page.close()
+    assert page.tags <= _PAGE_TAGS and not page.open
+    header, rows = page.rows[0], page.rows[1:]
+    assert header[0] == 'Host' and len(rows) == len(report['hosts'])
+    for cells, row in zip(rows, report['hosts']):
+        assert cells[0] == _read(row['host'])
+        assert cells[2] == _read(row['kernel_release'])
+        assert cells[6] == ''.join(_read(line) for line in fr.host_details(row))
+
+
+def test_injected_markup_is_text():
+    rec = fr.new_host('cafe1')
+    fr.record_result(rec, 'failed', 'Install', 'ansible.builtin.apt',
+                     {'msg': '\x1b[31m<script>alert(1)</script>\x1b[0m'})
+    report = fr.build_report('deploy', {'cafe1': rec}, 'a', 'b')
+    page = _Cells()
+    page.feed(fr.to_html(report))
+    assert 'script' not in page.tags
+    assert page.rows[1][6] == 'Install: <script>alert(1)</script>'
+    failure = ET.fromstring(fr.to_junit(report)).find('testsuite/testcase/failure')
+    assert failure.get('message') == 'Install: <script>alert(1)</script>'
