@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import json
 
+from ansible.module_utils.common.validation import check_type_list
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
@@ -38,9 +39,18 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         base_dir = self._loader.get_basedir()
         try:
+            # The profile is resolved before the module's argument spec sees the task, so the list
+            # option's conversion is done here as Ansible does it: "gaming_cafe,lab" (the ad-hoc
+            # command line's form) is split on commas.
+            overlays = check_type_list(_plain(args.get('overlays') or []))
+        except TypeError:
+            result.update(failed=True, msg='profile error: overlays must be a list of names or paths, or one '
+                                           'string of them separated by commas, got %r' % (args.get('overlays'),))
+            return result
+        try:
             resolved = load_resolved(
                 profile=args.get('profile') or 'hyperion-2.2.4',
-                overlays=_plain(args.get('overlays') or []),
+                overlays=overlays,
                 overrides=_plain(args.get('overrides') or {}),
                 base_dir=base_dir,
             )

@@ -23,7 +23,10 @@ options:
     elements: str
     required: false
   overlays:
-    description: Site overlays (names of shipped overlays or paths), applied in order.
+    description:
+      - Site overlays (names of shipped overlays or paths), applied in order.
+      - As with every list option, one string is split on commas, V(gaming_cafe,./site.yml) is the list
+        V([gaming_cafe, ./site.yml]).
     type: list
     elements: str
     default: []

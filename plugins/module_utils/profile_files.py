@@ -19,6 +19,7 @@ import os
 
 from .errors import ProfileError
 from .profile import resolve_profile
+from .validation import require
 
 PROFILE_SUFFIXES = ('.yml', '.yaml', '.json')
 
@@ -55,6 +56,9 @@ def locate(name, kind, base_dir=None):
         if not os.path.isfile(path):
             raise ProfileError('%s file %s does not exist' % (kind, path))
         return path
+    # A name is one file name in the collection's profiles: the whole of it, so "lab " or a name
+    # split from "gaming_cafe,,lab" is refused as what it is rather than looked up.
+    require('file_name', name, '%s name' % kind)
     directory = profiles_dir() if kind == 'profile' else os.path.join(profiles_dir(), 'overlays')
     for suffix in PROFILE_SUFFIXES:
         path = os.path.join(directory, name + suffix)

@@ -39,6 +39,10 @@ options:
     description:
       - Site overlays applied in order on top of the profile; names of shipped overlays (C(lab), C(gaming_cafe))
         or paths to YAML/JSON overlay files on the controller.
+      - As with every list option, one string is split on commas, so C(overlays=gaming_cafe,./site.yml) on the
+        ad-hoc command line is the list V([gaming_cafe, ./site.yml]). A path with a comma in it needs the list form.
+      - A name must be a whole file name of letters, digits, C(_), C(.), C(+) and C(-) (no spaces); anything with a
+        C(/) or ending in C(.yml), C(.yaml) or C(.json) is a path, relative to the playbook's directory.
     type: list
     elements: str
     default: []
@@ -97,6 +101,8 @@ seealso:
 '''
 
 EXAMPLES = r'''
+# The same check ad hoc, with the gaming cafe policy and a site overlay file:
+#   ansible cafe -m hyperion.kernel.profile_check -a 'overlays=gaming_cafe,./site.yml fail_on=never'
 - name: Audit a host against Hyperion 2.2.4 with the gaming cafe policy
   hyperion.kernel.profile_check:
     profile: hyperion-2.2.4

@@ -68,3 +68,46 @@ def test_a_config_path_that_is_a_directory_fails_through_the_action_plugin(tmp_p
     code, result = _adhoc(json.dumps({'config_path': str(tmp_path), 'fail_on': 'never'}))
     assert code == 2 and result['failed'] is True
     assert result['msg'].startswith('cannot check the kernel config %s: ' % tmp_path)
+
+
+def _site_overlay(tmp_path):
+    path = tmp_path / 'site.yml'
+    path.write_text('schema_version: 1\nname: site\nitems:\n  sysctl:kernel.sysrq:\n    value: 176\n')
+    return path
+
+
+def test_overlays_as_a_comma_separated_string_on_the_command_line(tmp_path):
+    """`-a overlays=a,b` is one string: split on commas as Ansible's list options do, in order."""
+    site = _site_overlay(tmp_path)
+    code, result = _adhoc('config_path=%s fail_on=never overlays=gaming_cafe,%s' % (TRIXIE, site))
+    assert code == 0, result.get('msg')
+    assert result['profile'] == {'name': 'hyperion-2.2.4', 'overlays': ['gaming_cafe', 'site']}
+    # One name without a comma is a list of one (it was refused as "not a list" before).
+    code, result = _adhoc('config_path=%s fail_on=never overlays=lab' % TRIXIE)
+    assert code == 0 and result['profile']['overlays'] == ['lab']
+
+
+def test_each_overlay_name_of_the_string_is_matched_whole():
+    code, result = _adhoc(json.dumps({'overlays': 'gaming_cafe,lab x'}))
+    assert code == 2 and 'items' not in result
+    assert result['msg'] == ('profile error: overlay name must be a file name of letters, digits, "_", ".", "+" '
+                             'and "-", got "lab x"')
+    code, result = _adhoc(json.dumps({'overlays': 'gaming_cafe,,lab'}))
+    assert code == 2 and result['msg'] == "profile error: overlay must be a name or a path, got ''"
+    code, result = _adhoc(json.dumps({'overlays': {'lab': True}}))
+    assert code == 2 and result['msg'].startswith('profile error: overlays must be a list of names or paths, or one')
+
+
+def test_the_profile_items_lookup_splits_a_comma_separated_string(tmp_path):
+    site = _site_overlay(tmp_path)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+               ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
+               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    proc = subprocess.run([ANSIBLE, 'localhost', '-m', 'ansible.builtin.debug', '-a',
+                           "msg={{ lookup('hyperion.kernel.profile_items', overlays='lab,%s')"
+                           "['sysctl:kernel.sysrq'].value }}" % site],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
+                          cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The site overlay comes after lab's full SysRq (1), so its mask wins.
+    assert json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts']['localhost']['msg'] == 176
