@@ -27,7 +27,7 @@ from ansible_collections.hyperion.kernel.tests.unit.roles.role_runs import ARG_S
 ROLE = 'hyperion.kernel.kernel'
 CHECK = "Check the role's input before anything changes"
 # A real armored public key as gpg --armor --export writes it (the rollout scenario's "other" key).
-with open(os.path.join(ROOT, 'molecule', 'rollout', 'files', 'other-key.asc')) as _key:
+with open(os.path.join(ROOT, 'tests', 'unit', 'fixtures', 'keys', 'other-key.asc')) as _key:
     KEY = _key.read()
 # The role's options, to tell which of them a message names.
 with open(os.path.join(ROOT, 'roles', 'kernel', 'meta', 'argument_specs.yml')) as _spec:

@@ -22,7 +22,7 @@ from ansible_collections.hyperion.kernel.tests.unit.roles.role_runs import (
 
 ROLE = 'hyperion.kernel.repo'
 CHECK = "Check the role's input before anything changes"
-with open(os.path.join(ROOT, 'molecule', 'rollout', 'files', 'other-key.asc')) as _key:
+with open(os.path.join(ROOT, 'tests', 'unit', 'fixtures', 'keys', 'other-key.asc')) as _key:
     PUBLIC_KEY = _key.read()
 # The check reads the armor's form only: a public key's body in a private key's armor stands in for one.
 PRIVATE_KEY = PUBLIC_KEY.replace('PUBLIC KEY', 'PRIVATE KEY')
