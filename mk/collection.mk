@@ -25,5 +25,15 @@ collection-env: collection-install
 # With only the installed path visible: every plugin's documentation, the playbooks' and scenarios'
 # syntax, profile_check on this machine, and a role that fails to load without a dependency. Seconds.
 test-collection-install: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/collection
+	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/collection
 TEST_TARGETS += test-collection-install
+
+# The tarball holds the collection only (its file list against an allow-list, both ways), and the unit
+# tests it ships pass in the installed copy, outside the repository: from a scratch directory (pytest's
+# and hypothesis' files stay out of the installed copy), without the repository's ansible.cfg.
+test-collection-tarball: collection-install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/tarball/test_tarball.py
+	installed="$$(readlink -e $(COLLECTION_INSTALLED))"; scratch="$$(mktemp -d)"; trap 'rm -rf "$$scratch"' EXIT; \
+	cd "$$scratch" && env -u ANSIBLE_CONFIG PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$$installed" \
+	  $(CURDIR)/$(BIN)/python -m pytest -q -p no:cacheprovider "$$installed/ansible_collections/hyperion/kernel/tests/unit"
+TEST_LANE_2 += test-collection-tarball

@@ -14,13 +14,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
 import subprocess
 import sys
 
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ansible_command, ansible_env
 # The implicit first task of a role with meta/argument_specs.yml.
 ARG_SPEC_TASK = 'Validating arguments against arg spec'
 
@@ -37,10 +36,8 @@ def run_role(tmp_path, role, hosts, extra_args=(), gather_facts=False, check=Tru
     (tmp_path / 'inventory.yml').write_text(yaml.safe_dump(inventory))
     (tmp_path / 'playbook.yml').write_text(yaml.safe_dump([{
         'name': 'Run the role', 'hosts': 'all', 'gather_facts': gather_facts, 'roles': [role]}]))
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
-               HYPERION_REPORT_DIR=str(tmp_path / 'reports'))
-    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(tmp_path / 'inventory.yml'),
+    env = ansible_env(tmp_path, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
+    command = [ansible_command('ansible-playbook'), '-i', str(tmp_path / 'inventory.yml'),
                str(tmp_path / 'playbook.yml')] + (['--check'] if check else []) + list(extra_args)
     proc = subprocess.run(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, check=False)

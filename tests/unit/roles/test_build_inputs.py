@@ -18,7 +18,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.hyperion.kernel.tests.unit.roles.role_runs import ROOT, assert_refused_first, host_tasks, run_role
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT
+from ansible_collections.hyperion.kernel.tests.unit.roles.role_runs import assert_refused_first, host_tasks, run_role
 
 ROLE = 'hyperion.kernel.build'
 CHECK = 'Check the variables'

@@ -22,7 +22,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.hyperion.kernel.tests.unit.roles.role_runs import ARG_SPEC_TASK, ROOT, assert_refused_first, host_tasks, run_role
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT, needs_repository
+from ansible_collections.hyperion.kernel.tests.unit.roles.role_runs import ARG_SPEC_TASK, assert_refused_first, host_tasks, run_role
 
 ROLE = 'hyperion.kernel.kernel'
 CHECK = "Check the role's input before anything changes"
@@ -176,6 +177,7 @@ def _site_values(inventory, names):
     return dict((name, values[name]) for name in names)
 
 
+@needs_repository
 def test_the_shipped_values_pass_the_checks(tmp_path):
     """The site inventories' sources (the lab's key is a file each site adds: a real key stands in),
     a file as the demo inventory gives it and the rollout's protected release go through the checks

@@ -17,8 +17,9 @@ import os
 
 import pytest
 
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT
 from ansible_collections.hyperion.kernel.tests.unit.roles.role_runs import (
-    ARG_SPEC_TASK, ROOT, assert_refused_first, host_tasks, run_role)
+    ARG_SPEC_TASK, assert_refused_first, host_tasks, run_role)
 
 ROLE = 'hyperion.kernel.repo'
 CHECK = "Check the role's input before anything changes"

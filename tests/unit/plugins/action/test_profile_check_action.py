@@ -10,23 +10,22 @@ __metaclass__ = type
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-TRIXIE = os.path.join(REPO, 'tests', 'unit', 'fixtures', 'kconfig', 'debian-trixie-6.12.117+deb13-amd64.config')
-ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
-COLLECTIONS = os.path.join(REPO, '.build', 'collections')
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import (
+    ROOT as REPO, ansible_command, ansible_env, collections_path)
 
-pytestmark = pytest.mark.skipif(not os.path.isdir(COLLECTIONS) or not os.path.exists(ANSIBLE),
+TRIXIE = os.path.join(REPO, 'tests', 'unit', 'fixtures', 'kconfig', 'debian-trixie-6.12.117+deb13-amd64.config')
+ANSIBLE = ansible_command('ansible')
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(collections_path()) or not os.path.exists(ANSIBLE),
                                 reason='needs `make setup` (venv with ansible and the collection link)')
 
 
 def _adhoc(args):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    env = ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
+                      ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     proc = subprocess.run([ANSIBLE, 'localhost', '-m', 'hyperion.kernel.profile_check', '-a', args],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
                           cwd=REPO, check=False)
@@ -100,9 +99,8 @@ def test_each_overlay_name_of_the_string_is_matched_whole():
 
 def test_the_profile_items_lookup_splits_a_comma_separated_string(tmp_path):
     site = _site_overlay(tmp_path)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    env = ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
+                      ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     proc = subprocess.run([ANSIBLE, 'localhost', '-m', 'ansible.builtin.debug', '-a',
                            "msg={{ lookup('hyperion.kernel.profile_items', overlays='lab,%s')"
                            "['sysctl:kernel.sysrq'].value }}" % site],

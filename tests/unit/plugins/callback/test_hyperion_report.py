@@ -16,20 +16,20 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-COLLECTIONS = os.path.join(REPO, '.build', 'collections')
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import (
+    ROOT, ansible_command, ansible_env, collections_path, needs_repository)
 
-pytestmark = pytest.mark.skipif(not os.path.isdir(COLLECTIONS) or not os.path.exists(PLAYBOOK),
+PLAYBOOK = ansible_command('ansible-playbook')
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(collections_path()) or not os.path.exists(PLAYBOOK),
                                 reason='needs `make setup` (venv with ansible and the collection link)')
 
 
 def _run(tmp_path, playbook, inventory, *extra):
     inv = tmp_path / 'inventory.ini'
     inv.write_text(inventory)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               ANSIBLE_CALLBACKS_ENABLED='hyperion.kernel.hyperion_report', HYPERION_REPORT_DIR=str(tmp_path / 'reports'),
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0')
+    env = ansible_env(tmp_path, ANSIBLE_CALLBACKS_ENABLED='hyperion.kernel.hyperion_report',
+                      ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_RETRY_FILES_ENABLED='0')
     proc = subprocess.run([PLAYBOOK, '-i', str(inv), playbook] + list(extra), stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True, env=env, cwd=str(tmp_path), check=False)
     assert 'Traceback' not in proc.stdout + proc.stderr
@@ -43,7 +43,7 @@ def test_check_yml_reports_drift_and_unreachable(tmp_path):
     inventory = ('[hyperion_fleet]\n'
                  'controller ansible_connection=local ansible_python_interpreter=%s\n'
                  'gone ansible_host=127.0.0.1 ansible_port=1 ansible_user=nobody\n' % sys.executable)
-    proc, report, latest = _run(tmp_path, os.path.join(REPO, 'check.yml'), inventory,
+    proc, report, latest = _run(tmp_path, os.path.join(ROOT, 'playbooks', 'check.yml'), inventory,
                                 '-e', json.dumps({'hyperion_profile_overlays': ['gaming_cafe']}))
     assert proc.returncode != 0
     hosts = dict((row['host'], row) for row in report['hosts'])
@@ -96,20 +96,21 @@ def test_run_stopped_by_max_fail_percentage(tmp_path):
     assert report['hosts'][0]['reason'] == 'Fail on the first host: kernel did not come back'
 
 
+@needs_repository
 def test_the_checkout_enables_the_report_and_ad_hoc_commands_write_none(tmp_path):
     # Without ANSIBLE_CALLBACKS_ENABLED: the checkout's ansible.cfg alone enables the callback, so a
     # plain `ansible-playbook check.yml` writes the report; an ad-hoc command writes none.
     inv = tmp_path / 'inventory.ini'
     inv.write_text('[hyperion_fleet]\ncontroller ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
     env = dict((key, value) for key, value in os.environ.items() if key != 'ANSIBLE_CALLBACKS_ENABLED')
-    env.update(ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+    env.update(ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=collections_path(),
                HYPERION_REPORT_DIR=str(tmp_path / 'reports'), ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0')
     adhoc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', str(inv), 'hyperion_fleet',
                             '-m', 'ansible.builtin.ping'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            universal_newlines=True, env=env, cwd=str(tmp_path), check=False)
     assert adhoc.returncode == 0, adhoc.stdout
     assert not (tmp_path / 'reports').exists()
-    proc = subprocess.run([PLAYBOOK, '-i', str(inv), os.path.join(REPO, 'check.yml')], stdout=subprocess.PIPE,
+    proc = subprocess.run([PLAYBOOK, '-i', str(inv), os.path.join(ROOT, 'check.yml')], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, universal_newlines=True, env=env, cwd=str(tmp_path), check=False)
     assert 'HYPERION REPORT' in proc.stdout, proc.stdout
     with open(str(tmp_path / 'reports' / 'latest' / 'report.json')) as handle:

@@ -8,16 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hyperion.kernel.plugins.test import valid as valid_plugin
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ansible_command, ansible_env
 
 
 def test_the_plugin_exports_both_tests():
@@ -42,10 +39,8 @@ def test_a_role_assert_sees_the_same_answers(tmp_path):
                      '    - ansible.builtin.debug:\n'
                      '        msg: "{{ [\'90-x.cfg\', \'90-x.cfg\\n\', \'x.conf\'] '
                      '| map(\'regex_replace\', \'^\', \'\') | select(\'hyperion.kernel.valid\', \'grub_dropin\') | list }}"\n')
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), HYPERION_REPORT_DIR=str(tmp_path))
-    bindir = os.path.dirname(sys.executable)
-    result = subprocess.run([os.path.join(bindir, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', playbook],
+    env = ansible_env(tmp_path, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
+    result = subprocess.run([ansible_command('ansible-playbook'), '-i', 'localhost,', '-c', 'local', playbook],
                             env=env, capture_output=True, text=True, check=False, cwd=str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     # The report callback's summary may follow the JSON document.
