@@ -28,6 +28,11 @@ from .errors import HyperionError
 KINDS = {
     # A file name inside a directory the caller chose: no separator, not '.' or '..' (checked below).
     'file_name': (r'[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}', 'a file name of letters, digits, "_", ".", "+" and "-"'),
+    # A directory the roles create and write under: absolute, no '.' or '..' component, no '//', no
+    # trailing '/', names of the file_name characters (hidden directories such as ~/.cache allowed).
+    'absolute_path': (r'(/(?!\.\.?(?:/|\Z))[A-Za-z0-9_.+~-]{1,255})+',
+                      'an absolute path of names of letters, digits, "_", ".", "+", "~" and "-" (no "." or ".." '
+                      'component, no "//", no trailing "/")'),
     # grub-mkconfig sources /etc/default/grub.d/*.cfg: another name is never read.
     'grub_dropin': (r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,123}\.cfg', 'a file name ending in .cfg (letters, digits, "_", ".", "-")'),
     # A kernel release as uname -r prints it and as /boot and /lib/modules name it.

@@ -54,6 +54,7 @@ CASES = [
     ('kcflags-newline', {'build_kcflags': '-O2\n-fno-stack-protector'}, ['build_kcflags must be one line']),
     ('formats-not-a-list', {'build_package_formats': 'deb'}, ['build_package_formats must be a list']),
     ('dir-root', {'build_dir': '/'}, ['build_dir must be an absolute path']),
+    ('dir-dot-dot', {'build_dir': '/root/.cache/../../etc'}, ['build_dir must be an absolute path']),
     ('dir-climbs', {'build_dir': '/var/cache/../../etc'}, ['build_dir must be']),
     ('dir-relative', {'build_dir': 'build'}, ['build_dir must be']),
     ('jobs-zero', {'build_jobs': 0}, ['build_jobs must be a whole number from 1 to 1024, got 0']),
@@ -91,7 +92,9 @@ def test_the_test_kernel_values_pass_the_check(tmp_path):
         play_vars = yaml.safe_load(handle)[0]['vars']
     values = dict((name, value) for name, value in play_vars.items() if name.startswith('build_') and '{{' not in str(value))
     values.update(build_source_path=str(tmp_path / 'missing-source'), build_source_id='linux-source-6.12_6.12.118-1',
-                  build_dir=str(tmp_path / 'build'), build_patches=[], build_accept_missing={},
+                  # make kernel-package builds under ~/.cache/hyperion-kernel: a hidden directory on the way.
+                  build_dir=str(tmp_path / '.cache' / 'hyperion-kernel' / 'kernel-package'), build_patches=[],
+                  build_accept_missing={},
                   build_jobs='4', build_timeout='14400', build_kcflags='-fivopts -fmodulo-sched -fno-semantic-interposition')
     _returncode, document, stderr = run_role(tmp_path, ROLE, {'localhost': values})
     results = dict(host_tasks(document, 'localhost'))

@@ -18,6 +18,7 @@ from ansible_collections.hyperion.kernel.plugins.module_utils.errors import Hype
 KINDS = sorted(validation.KINDS)
 # One value of each kind that its consumer takes, so the properties below start from real input.
 GOOD = {
+    'absolute_path': '/root/.cache/hyperion-kernel/kernel-package',
     'file_name': 'hyperion-kernel.asc', 'grub_dropin': '90-hyperion-kernel.cfg', 'kernel_release': '6.19.2-hyperion',
     'param_name': 'usbcore.autosuspend', 'netdev': 'enp0s3', 'mac': '52:54:00:12:34:56',
     'hhmm_window': '22:00-06:00', 'zram_device': 'zram0', 'kernel_algorithm': 'mq-deadline',
@@ -68,6 +69,16 @@ def test_dot_names_do_not_name_a_file(kind, name):
 def test_a_file_name_cannot_leave_its_directory(value):
     with pytest.raises(validation.ValidationError):
         validation.require('file_name', value, 'kernel_repo_name')
+
+
+@pytest.mark.parametrize('value', ['/', 'relative/dir', '/a/../b', '/a/./b', '/a//b', '/a/', '/..', '/a/b c'])
+def test_an_absolute_path_stays_where_it_says(value):
+    assert not validation.is_valid('absolute_path', value)
+
+
+@pytest.mark.parametrize('value', ['/var/tmp/hyperion-kernel', '/root/.cache/hyperion-kernel', '/srv/repo/.x..y'])
+def test_an_absolute_path_may_hold_hidden_directories(value):
+    assert validation.is_valid('absolute_path', value)
 
 
 def test_an_unknown_kind_names_the_close_ones():
