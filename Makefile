@@ -42,13 +42,11 @@ TEST_LANE_2 :=
 # (host_config ends long before the rollout scenario) instead of holding both lanes back.
 TEST_LANE_2 += lint sanity
 
+# Every user-facing target says what it does after "## " on its rule's line, in the file that owns it;
+# `make help` lists them (tests/unit/test_make_help.py: every `make X` the docs name is listed).
 help:
-	@echo "make setup   create .venv (pinned tools) and link the collection for ansible"
-	@echo "make test    unit tests and changelog lint, then two lanes side by side: the rollout scenario, and the"
-	@echo "             lab's VM tests, the build role's tests, host_config, ansible-lint (production), ansible-test sanity"
-	@echo "make unit | lint | sanity | changelog-lint    one part of 'make test'"
-	@echo "make docs    regenerate docs/seed-mapping.md from the profile"
-	@echo "make clean   remove .venv and .build"
+	@grep -h -E '^[a-zA-Z0-9_.-]+:[^=]*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]+):[^#]*## (.*)$$/\1\t\2/' \
+	  | sort -u | awk -F '\t' '{ printf "make %-24s %s\n", $$1, $$2 }'
 
 $(BIN)/ansible: requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,8 +62,7 @@ $(COLLECTION_LINK):
 
 link: $(COLLECTION_LINK)
 
-setup: venv link
-
+setup: venv link ## create .venv (pinned tools) and link the collection for ansible
 # The Debian packages of lab/debian-packages.txt that a target needs, checked before its first long
 # step: `packages-lab,build` checks the groups lab and build (and base). As root, the missing ones
 # are installed with apt-get (as .ci/run does); otherwise the check stops with one sentence naming
@@ -76,7 +73,7 @@ packages-%:
 # kernel-package's rule is in packaging/kernel.mk; its check is added here.
 kernel-package: packages-build
 
-test: $(TEST_TARGETS)
+test: $(TEST_TARGETS) ## the whole test suite, as CI runs it (quick checks, then two lanes of VM scenarios)
 	$(MAKE) --no-print-directory $(sort $(TEST_PREPARE))
 	$(MAKE) --no-print-directory test-lanes
 
@@ -104,10 +101,10 @@ test-lane-1 test-lane-2: test-lane-%:
 	done; \
 	rm -f $(TEST_LOGS)/lane-$*.current
 
-unit: setup
+unit: setup ## the collection's unit tests (pytest, captured data, property tests)
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit
 
-lint: setup
+lint: setup ## ansible-lint with the production profile
 	$(BIN)/ansible-lint --profile production
 
 # ansible-test's own pinned sanity requirements, in a venv of their own: its --venv
@@ -121,7 +118,7 @@ $(SANITY_VENV)/bin/ansible-test: constraints.txt
 
 # ansible-test wants the collection at ansible_collections/hyperion/kernel and
 # refuses symlinked trees, so it gets a copy of exactly the files git knows.
-sanity: setup $(SANITY_VENV)/bin/ansible-test
+sanity: setup $(SANITY_VENV)/bin/ansible-test ## ansible-test sanity on a copy of the collection, offline
 	rm -rf $(BUILD)/sanity
 	mkdir -p $(SANITY_TREE)
 	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents -P {} $(SANITY_TREE)/
@@ -136,11 +133,11 @@ sanity: setup $(SANITY_VENV)/bin/ansible-test
 	done
 	cd $(SANITY_TREE) && PATH=$(CURDIR)/$(SANITY_VENV)/bin:$$PATH ansible-test sanity --python 3.11 --color no
 
-changelog-lint: setup
+changelog-lint: setup ## antsibull-changelog lint of changelogs/fragments
 	$(BIN)/antsibull-changelog lint
 
-docs: setup
+docs: setup ## regenerate docs/seed-mapping.md from the profile
 	$(BIN)/python tools/hyperion-check --seed-mapping > docs/seed-mapping.md
 
-clean:
+clean: ## remove .venv and .build
 	rm -rf $(VENV) $(BUILD)

@@ -8,8 +8,8 @@ BENCH_ARGS ?=
 
 .PHONY: bench bench-clean
 
-bench: setup
+bench: setup ## the benchmarks of bench/ (ratios against a baseline run side by side)
 	$(BIN)/python bench/run.py $(BENCH) $(BENCH_ARGS)
 
-bench-clean:
+bench-clean: ## remove the benchmarks' results
 	$(BIN)/python bench/run.py clean

@@ -16,22 +16,22 @@ ONLY_INSTALLED_COLLECTIONS = ANSIBLE_COLLECTIONS_PATH="$$(readlink -e $(CURDIR)/
 
 .PHONY: collection-install collection-env test-collection-install
 
-collection-install: setup
+collection-install: setup ## build the tarball and install it with its declared dependencies only
 	$(COLLECTION_INSTALL) >/dev/null
 
-collection-env: collection-install
+collection-env: collection-install ## print the environment that sees only the installed collection
 	@echo "export ANSIBLE_COLLECTIONS_PATH=$$(readlink -e $(CURDIR)/$(COLLECTION_INSTALLED)) ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false"
 
 # With only the installed path visible: every plugin's documentation, the playbooks' and scenarios'
 # syntax, profile_check on this machine, and a role that fails to load without a dependency. Seconds.
-test-collection-install: setup
+test-collection-install: setup ## the installed collection loads, documents and runs alone
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/collection
 TEST_TARGETS += test-collection-install
 
 # The tarball holds the collection only (its file list against an allow-list, both ways), and the unit
 # tests it ships pass in the installed copy, outside the repository: from a scratch directory (pytest's
 # and hypothesis' files stay out of the installed copy), without the repository's ansible.cfg.
-test-collection-tarball: collection-install
+test-collection-tarball: collection-install ## the tarball's allow-list, and its shipped unit tests in the installed copy
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/tarball/test_tarball.py
 	installed="$$(readlink -e $(COLLECTION_INSTALLED))"; scratch="$$(mktemp -d)"; trap 'rm -rf "$$scratch"' EXIT; \
 	cd "$$scratch" && env -u ANSIBLE_CONFIG PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$$installed" \

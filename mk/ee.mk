@@ -4,6 +4,6 @@
 # collection installed from the same tarball: the image would get ansible-core the collection supports,
 # the collection, and the Python requirements of meta/execution-environment.yml. Seconds.
 .PHONY: test-ee
-test-ee: setup
+test-ee: setup ## ansible-builder create of the execution environment definition
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/ee
 TEST_TARGETS += test-ee

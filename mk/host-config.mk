@@ -2,12 +2,12 @@
 # kernel (the rollout scenario runs them on the Hyperion test kernel).
 .PHONY: test-host-config molecule-host-config
 
-test-host-config: setup
+test-host-config: setup ## the host_config molecule scenario
 	$(MAKE) --no-print-directory molecule-host-config
 
 # The scenario alone; make test runs it in a lane. It runs the collection as a user installs it, with
 # only its declared dependencies (mk/collection.mk).
-molecule-host-config: setup collection-install
+molecule-host-config: setup collection-install ## the host_config scenario alone
 	$(ONLY_INSTALLED_COLLECTIONS) $(BIN)/molecule test -s host_config
 
 # Part of `make test`: converge, idempotence, the refusals and a reboot (side_effect), testinfra and

@@ -5,7 +5,7 @@
 # target runs it again in lane 2, after TEST_PREPARE, where a missing source tree is a failure.
 .PHONY: unit-kernel-source
 
-unit-kernel-source: setup
+unit-kernel-source: setup ## the command-line parser against the kernel's own next_arg()
 	read -r _source_id source_tree < <(KERNEL_SOURCE_OFFLINE=1 packaging/fetch-linux-source.sh trixie linux-source-6.12 \
 	                                   || packaging/fetch-linux-source.sh trixie linux-source-6.12); \
 	HYPERION_KERNEL_SOURCE="$$source_tree" HYPERION_REQUIRE_KERNEL_SOURCE=1 PYTHONPATH=$(CURDIR)/$(BUILD)/collections \

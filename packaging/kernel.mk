@@ -22,7 +22,7 @@ KERNEL_PATCHES_JSON := [$(subst $(kernel_mk_space),$(kernel_mk_comma),$(patsubst
 
 # Debian trixie's linux-source-6.12 + the BORE and ADIOS patches + the qemu-guest trim + the profile,
 # LOCALVERSION -hyperion. The role keys the build on a hash of its inputs: a warm cache finishes in seconds.
-kernel-package: setup
+kernel-package: setup ## build (or find cached) the test kernel package with BORE and ADIOS
 	@if [ -z "$(KERNEL_PATCHES)" ]; then \
 	  echo "kernel-package: no *.patch in $(KERNEL_PATCH_DIR): building without BORE and ADIOS (set KERNEL_PATCH_DIR)"; fi
 	read -r source_id source_tree < <(packaging/fetch-linux-source.sh trixie linux-source-6.12); \
@@ -33,5 +33,5 @@ kernel-package: setup
 	echo "kernel-package: $$((SECONDS - start)) s; packages:"; \
 	ls -l $(KERNEL_PACKAGE_CACHE)/latest/*.deb
 
-test-build: setup
+test-build: setup ## the build role's refusal tests against the real kernel source
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/integration/build
