@@ -15,8 +15,9 @@ description:
     key, each value a whole number within the range the BORE 6.x patch registers for that sysctl
     (C(kernel.sched_bore) 0-1, C(kernel.sched_burst_inherit_type) 0-2, C(kernel.sched_burst_smoothness) 0-3,
     C(kernel.sched_burst_penalty_offset) 0-63, C(kernel.sched_burst_penalty_scale) 0-4095).
-  - A key BORE does not have, a value that is not a whole number or one outside the range fails with a message
-    naming the key, so a bad value is refused before anything is written.
+  - A key BORE does not have, a value that is not a whole number (booleans included) or one outside the range fails
+    with a message naming the key, so a bad value is refused before anything is written; so does an input that is no
+    mapping.
 positional: _input
 options:
   _input:
@@ -28,6 +29,13 @@ author:
 '''
 
 EXAMPLES = r'''
+# The tuning role checks what it will write before it reads or changes anything.
+- name: Check BORE's settings against the ranges of the BORE patch
+  ansible.builtin.set_fact:
+    tuning_bore_settings: >-
+      {{ {'kernel.sched_bore': tuning_bore_wanted.enabled,
+          'kernel.sched_burst_smoothness': tuning_bore_wanted.burst_smoothness} | hyperion.kernel.bore_sysctl_settings }}
+
 - name: Write BORE's settings for the next boot
   ansible.builtin.copy:
     dest: /etc/sysctl.d/90-bore.conf
