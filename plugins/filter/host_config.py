@@ -12,7 +12,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hyperion.kernel.plugins.module_utils import kernel_params, qdisc_boot, qdisc_intent, zram_plan
+from ansible_collections.hyperion.kernel.plugins.module_utils import kernel_params, qdisc_boot, qdisc_intent, validation, zram_plan
 from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import tx_queue_count
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 
@@ -68,7 +68,8 @@ def zram_compression(primary, recompression, multi_comp, params='type=idle'):
 
 
 def zram_generator_conf(device, size, algorithm, swap_priority, options='discard'):
-    return zram_plan.generator_conf(device, size, algorithm, int(swap_priority), options)
+    priority = validation.bounded_int(swap_priority, 'swap priority', -1, 32767, "swapon's priorities")
+    return zram_plan.generator_conf(device, size, algorithm, priority, options)
 
 
 def zram_role_inputs(values):

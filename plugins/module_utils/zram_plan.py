@@ -365,8 +365,19 @@ LIVE_RESERVE_KIB_MAX = 64 * 1024 * 1024
 RECOMPRESS_INTERVAL_MIN_S = 60
 
 
+# The variables check_role_inputs reads without a default: the role passes each of them.
+ROLE_INPUTS = ('zram_device', 'zram_live_reserve_kib', 'zram_recompression_params', 'zram_recompress_on_boot_sec',
+               'zram_recompress_interval', 'zram_takeover_packages', 'zram_takeover_services', 'zram_package')
+
+
 def check_role_inputs(values):
     """The zram role's variables, checked before anything is read or changed; raises naming the variable."""
+    if not isinstance(values, dict):
+        raise HyperionError('the zram role\'s variables must be a mapping, got %r' % (values,))
+    missing = sorted(name for name in ROLE_INPUTS if name not in values)
+    if missing:
+        raise HyperionError('the zram role\'s variables lack %s' % ', '.join(missing))
+
     def named(name, function, *args):
         try:
             return function(values[name], name, *args)
