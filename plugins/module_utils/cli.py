@@ -57,8 +57,8 @@ def captured_runner(root):
             with open(path) as handle:
                 return 0, handle.read(), ''
         except (IOError, OSError) as exc:
-            return 127, '', '%s: not captured under --root %s (%s: %s)' % (' '.join(argv), root, path,
-                                                                          exc.strerror or exc)
+            return 127, '', '%s: not captured under --root %s (%s: %s)' % (
+                ' '.join(argv), root, path, exc.strerror or exc)
     return run
 
 

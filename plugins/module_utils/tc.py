@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import json
 import re
 
@@ -52,7 +53,7 @@ def _split(value, what):
         raise HyperionError('%s must be a number with an optional unit, not %r' % (what, value))
     if isinstance(value, (int, float)):
         # A number from YAML is written as str(value) for tc: only a finite, non-negative one is a quantity.
-        if value != value or value in (float('inf'), float('-inf')) or value < 0:
+        if math.isnan(value) or math.isinf(value) or value < 0:
             raise HyperionError('%s must be a non-negative number, not %r' % (what, value))
         return float(value), ''
     match = _NUMBER_UNIT_RE.fullmatch(str(value).strip())

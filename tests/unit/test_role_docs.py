@@ -265,8 +265,7 @@ def role_tasks(tasks):
     for task in tasks or []:
         for key in TASK_LISTS:
             if key in task:
-                for found in role_tasks(task[key]):
-                    yield found
+                yield from role_tasks(task[key])
         for action in INCLUDE_ROLE & set(task):
             yield task, fqcn_role(task[action]['name']), task[action].get('tasks_from', 'main')
 

@@ -127,7 +127,10 @@ def _ours(data):
     text = data.decode('latin-1').split('\x00', 1)[0]
     pairs, rest = split_args(text)
     init = split_args(text, rest)[0] if rest is not None else []
-    encode = (lambda s: None if s is None else s.encode('latin-1'))
+
+    def encode(value):
+        return None if value is None else value.encode('latin-1')
+
     return ([(encode(p), encode(v)) for p, v in pairs], rest is not None,
             [(encode(p), encode(v)) for p, v in init])
 

@@ -227,7 +227,7 @@ def _reports(draw):
         kind = draw(st.sampled_from(['drift', 'failed', 'deferred', 'changed']))
         if kind == 'drift':
             items = [{'id': draw(_TEXT), 'status': 'fail', 'severity': 'required', 'expected': draw(_TEXT),
-                      'actual': draw(_TEXT), 'detail': draw(_TEXT)} for _ in range(draw(st.integers(1, 3)))]
+                      'actual': draw(_TEXT), 'detail': draw(_TEXT)} for _index in range(draw(st.integers(1, 3)))]
             fr.record_result(rec, 'failed', draw(_TEXT), 'hyperion.kernel.profile_check',
                              {'items': items, 'compliant': False, 'summary': {}, 'kernel_release': draw(_TEXT)})
         elif kind == 'failed':

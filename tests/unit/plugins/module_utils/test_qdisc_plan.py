@@ -124,7 +124,7 @@ def test_another_root_kind_is_grafted_not_deleted_first(vm):
 
 
 def test_another_kind_on_the_same_handle_goes_through_a_spare_handle(vm):
-    live = [q for q in live_tree(vm.tc, 'hyp-fq0')]
+    live = list(live_tree(vm.tc, 'hyp-fq0'))
     handle = live[0]['handle']
     assert vm.actions('hyp-fq0', [{'kind': 'fq_codel', 'handle': handle}]) == [
         ['tc', 'qdisc', 'replace', 'dev', 'hyp-fq0', 'root', 'handle', 'fff0:', 'fq_codel'],
