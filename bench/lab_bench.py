@@ -373,7 +373,7 @@ def run(parts, args, repo, out_dir, log=print):
             # The demo inventory copies the test kernel's image from the controller to each host
             # (a SourceError, when there is no build, is a ValueError).
             sys.path.insert(0, os.path.join(repo, '.build', 'collections'))
-            from ansible_collections.hyperion.kernel.plugins.module_utils.build_result import package_dir, read_build_result
+            from ansible_collections.hyperion.kernel.plugins.plugin_utils.build_result import package_dir, read_build_result
             package_bytes = os.path.getsize(read_build_result(package_dir(os.environ))['image'])
             first_max = max(first_bytes.values()) if first_bytes else None
             first_min = min(first_bytes.values()) if first_bytes else None

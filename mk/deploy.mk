@@ -30,7 +30,7 @@ fault-kernel: kernel-package ## build (or find cached) the test kernel that cann
 
 # The report writer's core on real check results: seconds.
 test-rollout-unit: setup
-	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit/plugins/module_utils/test_fleet_report.py
+	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit/plugins/plugin_utils/test_fleet_report.py
 
 # The rollout role's variable checks (deploy.yml's preflight) through the real ansible-playbook on
 # this machine, -e style strings included: seconds, part of make test.

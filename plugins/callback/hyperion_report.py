@@ -57,7 +57,7 @@ import os
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.hyperion.kernel.plugins.module_utils import fleet_report
+from ansible_collections.hyperion.kernel.plugins.plugin_utils import fleet_report
 
 # The name ansible-core gives the playbook of an ad-hoc command.
 _ADHOC_PLAYBOOK = '__adhoc_playbook__'

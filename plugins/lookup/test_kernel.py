@@ -86,7 +86,7 @@ import os
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.hyperion.kernel.plugins.module_utils.build_result import package_dir, read_build_result
+from ansible_collections.hyperion.kernel.plugins.plugin_utils.build_result import package_dir, read_build_result
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 
 

@@ -14,7 +14,7 @@ import pytest
 # The collection's own reader of the test kernel build, as converge.yml uses it through the
 # hyperion.kernel.test_kernel lookup (molecule and make put the collection on this path).
 sys.path[:0] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
-from ansible_collections.hyperion.kernel.plugins.module_utils.build_result import package_dir, read_build_result  # noqa: E402
+from ansible_collections.hyperion.kernel.plugins.plugin_utils.build_result import package_dir, read_build_result  # noqa: E402
 # Helpers shared with the other lab scenario's tests (molecule/shared/lab_checks.py).
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd()), "molecule", "shared"))
 from lab_checks import check_plan_survives_a_link_flap_and_returns_when_lost, device_with_address, qdisc_root, qdisc_tree, qdiscs  # noqa: E402

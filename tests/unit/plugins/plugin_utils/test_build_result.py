@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_collections.hyperion.kernel.plugins.module_utils.build_result import cache_dir, package_dir, read_build_result
+from ansible_collections.hyperion.kernel.plugins.plugin_utils.build_result import cache_dir, package_dir, read_build_result
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import SourceError
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import make_test_kernel_build
 

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.hyperion.kernel.plugins.module_utils import fleet_report as fr
+from ansible_collections.hyperion.kernel.plugins.plugin_utils import fleet_report as fr
 from ansible_collections.hyperion.kernel.plugins.module_utils.check import evaluate, verdict
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import gather_facts
 from ansible_collections.hyperion.kernel.plugins.module_utils.profile import wanted_sources
