@@ -34,10 +34,11 @@ import glob
 import os
 import re
 
-from .bootloader import (BOOTLOADERS, CmdlineError, FilePlan, _Host, atomic_write, check_dropin_name,
+from .bootloader import (BOOTLOADERS, CmdlineError, FilePlan, check_dropin_name,
                          detect_bootloader, find_entry_dirs, grub_regenerate_command, grub_sources_dropins, parse_grubby_info,
                          run_sourced)
 from .errors import HyperionError
+from .host import Host, atomic_write
 from .validation import ValidationError, require
 
 DEFAULT_DEFAULT_DROPIN = '90-hyperion-boot-entry.cfg'
@@ -441,7 +442,7 @@ def plan_boot_entry(default=None, once=None, bootloader='auto', root='/', run=No
     check_dropin_name(grub_dropin, BootEntryError)
     if not os.path.isdir(root):
         raise BootEntryError('root %s is not a directory' % root)
-    host = _Host(root, run)
+    host = Host(root, run, CmdlineError)
     try:
         if bootloader == 'auto':
             bootloader = detect_bootloader(host)

@@ -36,8 +36,7 @@ import tempfile
 from .cmdline import KERNEL_SPACE, normalize_name, parse_cmdline
 from .errors import HyperionError
 from .validation import ValidationError, bounded_int, describe, require
-# An unreadable file raises SourceError (a HyperionError), which the module reports.
-from .facts import read_text as read_file
+from .host import BIN_DIRS, Host, atomic_write, read_file
 
 BOOTLOADERS = ('grub', 'grubby', 'systemd-boot')
 DEFAULT_GRUB_DROPIN = '90-hyperion-kernel.cfg'
@@ -76,7 +75,6 @@ _ASSIGNMENT_RE = re.compile(r'(?P<lead>\s*(?:export\s+)?)(?P<var>GRUB_CMDLINE_LI
 _SIMPLE_RHS_RE = re.compile(r'(?:"(?P<dq>[^"\\`]*)"|\'(?P<sq>[^\']*)\'|(?P<bare>[^\s"\'\\`;&|<>#]*))(?P<tail>\s*(?:#.*)?)')
 # An options line of a Type #1 entry: the keyword alone or followed by white space (and the newline).
 _OPTIONS_LINE_RE = re.compile(r'\s*options(\s.*)?', re.S)
-_BIN_DIRS = ('usr/sbin', 'usr/bin', 'sbin', 'bin')
 ESP_CANDIDATES = ('efi', 'boot', 'boot/efi')
 DROPIN_HEADER = ('# Managed by hyperion.kernel.kernel_cmdline: kernel parameters for every boot entry.\n'
                  '# Set them through the module; edits here are overwritten.\n')
@@ -332,40 +330,6 @@ class Plan(FilePlan):
                 'reboot_required': self.reboot_required, 'details': self.details}
 
 
-class _Host(object):
-    """File reads below ``root`` and command runs (inside ``root`` through chroot when it is not /)."""
-
-    def __init__(self, root, run):
-        self.root = root
-        self.run_callable = run
-
-    def path(self, rel):
-        return os.path.join(self.root, rel.lstrip('/'))
-
-    def read(self, rel):
-        return read_file(self.path(rel))
-
-    def find_tool(self, name):
-        for directory in _BIN_DIRS:
-            if os.path.isfile(self.path(os.path.join(directory, name))):
-                return '/' + os.path.join(directory, name)
-        return None
-
-    def command(self, argv):
-        """The argv that runs a tool of the managed system."""
-        if os.path.realpath(self.root) == '/':
-            return list(argv)
-        return ['chroot', self.root] + list(argv)
-
-    def run(self, argv, what):
-        if self.run_callable is None:
-            raise CmdlineError('%s needs to run %s, but no command runner was given' % (what, argv[0]))
-        rc, out, err = self.run_callable(argv)
-        if rc != 0:
-            raise CmdlineError('%s: %s failed (rc=%s): %s' % (what, ' '.join(argv), rc, (err or out or '').strip()[-800:]))
-        return out
-
-
 def read_current(host, params):
     raw = host.read('proc/cmdline')
     if raw is None:
@@ -508,7 +472,7 @@ def grub_regenerate_command(host):
     if host.find_tool('grub2-mkconfig'):
         return ['grub2-mkconfig', '-o', '/boot/grub2/grub.cfg']
     raise CmdlineError('no update-grub, grub-mkconfig or grub2-mkconfig in %s to regenerate grub.cfg'
-                       % ', '.join('/' + d for d in _BIN_DIRS))
+                       % ', '.join('/' + d for d in BIN_DIRS))
 
 
 def _grub_cfg_is_stale(host, paths):
@@ -773,7 +737,7 @@ def detect_bootloader(host):
         'cannot tell which bootloader manages %s; looked for grubby with /boot/loader/entries (Fedora, EL), '
         'systemd-boot (EFI/systemd/systemd-boot*.efi and loader/entries under %s) and GRUB (/etc/default/grub '
         'and update-grub or grub-mkconfig in %s); set bootloader to one of %s'
-        % (host.root, ', '.join('/' + c for c in ESP_CANDIDATES), ', '.join('/' + d for d in _BIN_DIRS),
+        % (host.root, ', '.join('/' + c for c in ESP_CANDIDATES), ', '.join('/' + d for d in BIN_DIRS),
            ', '.join(BOOTLOADERS)))
 
 
@@ -842,7 +806,7 @@ def plan_cmdline(params, bootloader='auto', root='/', run=None, grub_dropin=DEFA
     check_dropin_name(grub_dropin, CmdlineError)
     if not os.path.isdir(root):
         raise CmdlineError('root %s is not a directory' % root)
-    host = _Host(root, run)
+    host = Host(root, run, CmdlineError)
     if bootloader == 'auto':
         bootloader = detect_bootloader(host)
     if bootloader == 'grub':
@@ -857,39 +821,6 @@ def plan_cmdline(params, bootloader='auto', root='/', run=None, grub_dropin=DEFA
     plan.current = read_current(host, checked)
     plan.host = host
     return plan
-
-
-def atomic_write(path, text):
-    """Write beside, fsync, rename over, fsync the directory; keeps the old file's mode and owner."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    try:
-        old = os.stat(path)
-    except OSError:
-        old = None
-    handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.hyperion-tmp', dir=directory)
-    try:
-        with os.fdopen(handle, 'w') as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, old.st_mode & 0o7777 if old else 0o644)
-        if old is not None and hasattr(os, 'chown'):
-            try:
-                os.chown(temp, old.st_uid, old.st_gid)
-            except OSError:
-                pass  # not root: the file stays ours, which is what we could write anyway
-        os.rename(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def apply_plan(plan):

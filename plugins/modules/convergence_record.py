@@ -118,7 +118,7 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import atomic_write
+from ansible_collections.hyperion.kernel.plugins.module_utils.host import atomic_write
 from ansible_collections.hyperion.kernel.plugins.module_utils.convergence import (
     make_record, read_record, record_text, same_record, snapshot, stale_reason, timestamp, validate_max_age)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError

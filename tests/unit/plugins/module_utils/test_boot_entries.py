@@ -21,6 +21,7 @@ import pytest
 from ansible_collections.hyperion.kernel.plugins.module_utils import boot_entries
 from ansible_collections.hyperion.kernel.plugins.module_utils.boot_entries import (
     BootEntryError, parse_grub_cfg, parse_grubenv, plan_boot_entry, resolve_grub_entry)
+from ansible_collections.hyperion.kernel.plugins.module_utils.host import Host
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import FIXTURES, copy_fixture_tree
 
 CAPTURES = os.path.join(FIXTURES, 'boot-entries')
@@ -157,6 +158,6 @@ def test_loader_efivar_is_utf16_after_four_attribute_bytes(tmp_path):
     name = 'LoaderEntryOneShot-' + boot_entries.LOADER_VENDOR_GUID
     # Layout of efivarfs: a 32-bit attribute word, then the value (systemd-boot writes NUL-terminated UTF-16LE).
     (efivars / name).write_bytes(b'\x07\x00\x00\x00' + 'x-6.12.conf\x00'.encode('utf-16-le'))
-    host = boot_entries._Host(str(tmp_path), None)
+    host = Host(str(tmp_path), None)
     assert boot_entries.read_loader_efivar(host, 'LoaderEntryOneShot') == 'x-6.12.conf'
     assert boot_entries.read_loader_efivar(host, 'LoaderEntryDefault') is None

@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the hyperion.kernel collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Host-side file and command helpers shared by the modules that change a system.
+
+- ``read_file(path)``: a file's text, None when it does not exist, a
+  SourceError (a HyperionError) when it exists but cannot be read.
+- ``atomic_write(path, text)``: write beside, fsync, rename over, fsync the
+  directory, keeping the replaced file's mode and owner.
+- ``Host(root, run)``: paths, reads and tools below ``root`` (normally '/';
+  tests point it at a fake tree) and command runs through ``run``, a callable
+  taking an argv list and returning ``(rc, stdout, stderr)``.
+
+Pure Python like the rest of module_utils: no Ansible import, so the unit tests
+and the command-line checker use it as they are.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+from .errors import HyperionError
+# One reader for the whole collection: facts gathering already reports an unreadable file this way.
+from .facts import read_text as read_file
+
+# Where a managed system keeps the tools we run, in the order a root shell's PATH finds them.
+BIN_DIRS = ('usr/sbin', 'usr/bin', 'sbin', 'bin')
+
+__all__ = ['BIN_DIRS', 'Host', 'atomic_write', 'read_file']
+
+
+class Host(object):
+    """File reads below ``root`` and command runs (inside ``root`` through chroot when it is not /).
+
+    ``run`` may be None for a plan that needs no command; ``run()`` then raises
+    ``error``. ``error`` is the HyperionError subclass the caller reports
+    (kernel_cmdline and boot_entry pass CmdlineError), so a failed or missing
+    command is a message, never a traceback.
+    """
+
+    def __init__(self, root, run, error=HyperionError):
+        self.root = root
+        self.run_callable = run
+        self.error = error
+
+    def path(self, rel):
+        """The absolute path of ``rel`` (with or without a leading /) below root."""
+        return os.path.join(self.root, rel.lstrip('/'))
+
+    def read(self, rel):
+        """The text of ``rel`` below root, or None when it does not exist."""
+        return read_file(self.path(rel))
+
+    def find_tool(self, name):
+        """The managed system's path of tool ``name`` (as seen inside root), or None."""
+        for directory in BIN_DIRS:
+            if os.path.isfile(self.path(os.path.join(directory, name))):
+                return '/' + os.path.join(directory, name)
+        return None
+
+    def command(self, argv):
+        """The argv that runs a tool of the managed system."""
+        if os.path.realpath(self.root) == '/':
+            return list(argv)
+        return ['chroot', self.root] + list(argv)
+
+    def run(self, argv, what):
+        """Run ``argv`` for ``what`` (said in the error) and return its stdout; raise ``error`` on failure."""
+        if self.run_callable is None:
+            raise self.error('%s needs to run %s, but no command runner was given' % (what, argv[0]))
+        try:
+            rc, out, err = self.run_callable(argv)
+        except (IOError, OSError) as exc:
+            # A runner over subprocess raises when the program is missing; say which one instead of a traceback.
+            raise self.error('%s: cannot run %s: %s' % (what, argv[0], exc.strerror or exc))
+        if rc != 0:
+            raise self.error('%s: %s failed (rc=%s): %s' % (what, ' '.join(argv), rc, (err or out or '').strip()[-800:]))
+        return out
+
+
+def atomic_write(path, text):
+    """Write beside, fsync, rename over, fsync the directory; keeps the old file's mode and owner.
+
+    A reader (GRUB's scripts, the boot loader, a second run) sees the old or the
+    new file, never half of one. A directory at ``path`` is refused by the
+    rename (OSError), and the temporary file is removed.
+    """
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    try:
+        old = os.stat(path)
+    except OSError:
+        old = None
+    handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.hyperion-tmp', dir=directory)
+    try:
+        with os.fdopen(handle, 'w') as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, old.st_mode & 0o7777 if old else 0o644)
+        if old is not None and hasattr(os, 'chown'):
+            try:
+                os.chown(temp, old.st_uid, old.st_gid)
+            except OSError:
+                pass  # not root: the file stays ours, which is what we could write anyway
+        os.rename(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
