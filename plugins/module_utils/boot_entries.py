@@ -35,10 +35,10 @@ import os
 import re
 
 from .bootloader import (BOOTLOADERS, CmdlineError, FilePlan, check_dropin_name,
-                         detect_bootloader, find_entry_dirs, grub_regenerate_command, grub_sources_dropins, parse_grubby_info,
+                         detect_bootloader, grub_regenerate_command, grub_sources_dropins, parse_grubby_info,
                          run_sourced)
 from .errors import HyperionError
-from .host import Host, atomic_write
+from .host import Host, atomic_write, find_entry_dirs
 from .validation import ValidationError, require
 
 DEFAULT_DEFAULT_DROPIN = '90-hyperion-boot-entry.cfg'

@@ -36,7 +36,8 @@ import tempfile
 from .cmdline import KERNEL_SPACE, normalize_name, parse_cmdline
 from .errors import HyperionError
 from .validation import ValidationError, bounded_int, describe, require
-from .host import BIN_DIRS, Host, atomic_write, read_file
+from .host import BIN_DIRS, ESP_CANDIDATES, Host, atomic_write, find_entry_dirs, read_file
+from .host import detect_bootloader as host_detect_bootloader
 
 BOOTLOADERS = ('grub', 'grubby', 'systemd-boot')
 DEFAULT_GRUB_DROPIN = '90-hyperion-kernel.cfg'
@@ -75,7 +76,6 @@ _ASSIGNMENT_RE = re.compile(r'(?P<lead>\s*(?:export\s+)?)(?P<var>GRUB_CMDLINE_LI
 _SIMPLE_RHS_RE = re.compile(r'(?:"(?P<dq>[^"\\`]*)"|\'(?P<sq>[^\']*)\'|(?P<bare>[^\s"\'\\`;&|<>#]*))(?P<tail>\s*(?:#.*)?)')
 # An options line of a Type #1 entry: the keyword alone or followed by white space (and the newline).
 _OPTIONS_LINE_RE = re.compile(r'\s*options(\s.*)?', re.S)
-ESP_CANDIDATES = ('efi', 'boot', 'boot/efi')
 DROPIN_HEADER = ('# Managed by hyperion.kernel.kernel_cmdline: kernel parameters for every boot entry.\n'
                  '# Set them through the module; edits here are overwritten.\n')
 
@@ -620,31 +620,6 @@ def plan_grubby(host, params):
 
 # ---------------------------------------------------------------- systemd-boot
 
-def find_entry_dirs(host):
-    """Directories holding Type #1 entries: bootctl's ESP and XBOOTLDR, else /efi, /boot, /boot/efi."""
-    candidates = []
-    if os.path.realpath(host.root) == '/' and host.run_callable is not None:
-        for flag in ('--print-esp-path', '--print-boot-path'):
-            rc, out, _err = host.run_callable(['bootctl', flag])
-            if rc == 0 and out.strip():
-                candidates.append(out.strip())
-    candidates.extend('/' + rel for rel in ESP_CANDIDATES)
-    found = []
-    for candidate in candidates:
-        entries = os.path.join(host.path(candidate), 'loader', 'entries')
-        real = os.path.realpath(entries)
-        if os.path.isdir(entries) and real not in [os.path.realpath(f) for f in found]:
-            found.append(entries)
-    return found
-
-
-def has_systemd_boot(host):
-    for candidate in ESP_CANDIDATES:
-        if glob.glob(os.path.join(host.path(candidate), 'EFI', 'systemd', 'systemd-boot*.efi')):
-            return True
-    return False
-
-
 def edit_entry(text, params):
     """A Type #1 entry with the managed parameters applied to its options lines (last one gets them)."""
     lines = text.splitlines(True)
@@ -726,13 +701,9 @@ def plan_systemd_boot(host, params):
 
 def detect_bootloader(host):
     """The bootloader managing this system, or a CmdlineError listing what was looked for."""
-    if host.find_tool('grubby') and (os.path.isdir(host.path('boot/loader/entries')) or host.find_tool('grub2-mkconfig')):
-        return 'grubby'
-    if has_systemd_boot(host) and find_entry_dirs(host):
-        return 'systemd-boot'
-    grub_tools = [tool for tool in ('update-grub', 'grub-mkconfig', 'grub2-mkconfig') if host.find_tool(tool)]
-    if host.read('etc/default/grub') is not None and grub_tools:
-        return 'grub'
+    found = host_detect_bootloader(host)
+    if found:
+        return found
     raise CmdlineError(
         'cannot tell which bootloader manages %s; looked for grubby with /boot/loader/entries (Fedora, EL), '
         'systemd-boot (EFI/systemd/systemd-boot*.efi and loader/entries under %s) and GRUB (/etc/default/grub '

@@ -10,6 +10,10 @@
 - ``Host(root, run)``: paths, reads and tools below ``root`` (normally '/';
   tests point it at a fake tree) and command runs through ``run``, a callable
   taking an argv list and returning ``(rc, stdout, stderr)``.
+- ``detect_bootloader(host)`` and ``secure_boot_state(root)``: which bootloader
+  manages the system and whether Secure Boot enforces signatures, the one
+  answer kernel_cmdline, boot_entry and kernel_preflight give (the rollout's
+  preflight.sh repeats it in shell; a differential unit test keeps them equal).
 
 Pure Python like the rest of module_utils: no Ansible import, so the unit tests
 and the command-line checker use it as they are.
@@ -19,17 +23,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import os
 import tempfile
 
-from .errors import HyperionError
+from .errors import HyperionError, SourceError
 # One reader for the whole collection: facts gathering already reports an unreadable file this way.
 from .facts import read_text as read_file
 
 # Where a managed system keeps the tools we run, in the order a root shell's PATH finds them.
 BIN_DIRS = ('usr/sbin', 'usr/bin', 'sbin', 'bin')
+# Where an ESP (or XBOOTLDR) is mounted when bootctl cannot say (no runner, or a root other than /).
+ESP_CANDIDATES = ('efi', 'boot', 'boot/efi')
+EFI_GLOBAL_GUID = '8be4df61-93ca-11d2-aa0d-00e098032b8c'
 
-__all__ = ['BIN_DIRS', 'Host', 'atomic_write', 'read_file']
+__all__ = ['BIN_DIRS', 'EFI_GLOBAL_GUID', 'ESP_CANDIDATES', 'Host', 'atomic_write', 'detect_bootloader',
+           'find_entry_dirs', 'has_systemd_boot', 'read_efi_bool', 'read_file', 'secure_boot_state']
 
 
 class Host(object):
@@ -117,3 +126,72 @@ def atomic_write(path, text):
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+# ---------------------------------------------------------------- bootloader and Secure Boot
+
+def find_entry_dirs(host):
+    """Directories holding Type #1 entries: bootctl's ESP and XBOOTLDR, else /efi, /boot, /boot/efi."""
+    candidates = []
+    if os.path.realpath(host.root) == '/' and host.run_callable is not None:
+        for flag in ('--print-esp-path', '--print-boot-path'):
+            rc, out, _err = host.run_callable(['bootctl', flag])
+            if rc == 0 and out.strip():
+                candidates.append(out.strip())
+    candidates.extend('/' + rel for rel in ESP_CANDIDATES)
+    found = []
+    for candidate in candidates:
+        entries = os.path.join(host.path(candidate), 'loader', 'entries')
+        real = os.path.realpath(entries)
+        if os.path.isdir(entries) and real not in [os.path.realpath(f) for f in found]:
+            found.append(entries)
+    return found
+
+
+def has_systemd_boot(host):
+    """Whether a systemd-boot binary is installed on one of the ESP candidates."""
+    for candidate in ESP_CANDIDATES:
+        if glob.glob(os.path.join(host.path(candidate), 'EFI', 'systemd', 'systemd-boot*.efi')):
+            return True
+    return False
+
+
+def detect_bootloader(host):
+    """'grubby', 'systemd-boot' or 'grub': the bootloader managing the system below ``host.root``; None if none.
+
+    grubby comes first: Fedora/EL also have GRUB's files, but grubby owns their BLS entries.
+    """
+    if host.find_tool('grubby') and (os.path.isdir(host.path('boot/loader/entries')) or host.find_tool('grub2-mkconfig')):
+        return 'grubby'
+    if has_systemd_boot(host) and find_entry_dirs(host):
+        return 'systemd-boot'
+    grub_tools = [tool for tool in ('update-grub', 'grub-mkconfig', 'grub2-mkconfig') if host.find_tool(tool)]
+    if host.read('etc/default/grub') is not None and grub_tools:
+        return 'grub'
+    return None
+
+
+def read_efi_bool(path, error=SourceError):
+    """The value byte of a boolean EFI variable file (4 attribute bytes, then the value), or None."""
+    try:
+        with open(path, 'rb') as handle:
+            raw = handle.read()
+    except (IOError, OSError):
+        return None
+    if len(raw) < 5:
+        raise error('%s holds %d bytes; an EFI boolean variable has 4 attribute bytes and a value'
+                    % (path, len(raw)))
+    return raw[4] if isinstance(raw[4], int) else ord(raw[4])
+
+
+def secure_boot_state(root, error=SourceError):
+    """'bios' (no EFI: off), 'on', 'off', 'setup' (setup mode: keys not enforced) or 'unknown' (EFI, variable missing)."""
+    efi = os.path.join(root, 'sys/firmware/efi')
+    if not os.path.isdir(efi):
+        return 'bios'
+    value = read_efi_bool(os.path.join(efi, 'efivars', 'SecureBoot-' + EFI_GLOBAL_GUID), error)
+    if value is None:
+        return 'unknown'
+    if read_efi_bool(os.path.join(efi, 'efivars', 'SetupMode-' + EFI_GLOBAL_GUID), error) == 1:
+        return 'setup'
+    return 'on' if value == 1 else 'off'

@@ -5,7 +5,8 @@
 
 ``gather_host(root)`` reads the host below ``root``: free space where /boot and the
 modules directory live, the initramfs images and kernels already in /boot, the
-Secure Boot state from the EFI variable (no /sys/firmware/efi = BIOS = off).
+Secure Boot state from the EFI variable (no /sys/firmware/efi = BIOS = off) and
+the bootloader, both as host.py reads them for every module.
 ``inspect_kernel_image(data)`` tells whether a kernel image (bzImage/EFI stub, a
 PE/COFF file) carries an Authenticode signature. ``check(host, package)`` returns
 the refusals; an empty list means the install may go ahead.
@@ -20,10 +21,10 @@ import os
 import re
 import struct
 
+from . import host as host_utils
 from . import validation
 from .errors import HyperionError
 
-EFI_GLOBAL_GUID = '8be4df61-93ca-11d2-aa0d-00e098032b8c'
 # Kernel package architecture names per package format, as the CPU (uname -m) names them.
 ARCH_ALIASES = {
     'x86_64': ('amd64', 'x86_64'),
@@ -60,28 +61,12 @@ def _device(path):
 
 def read_efi_bool(path):
     """The value byte of a boolean EFI variable file (4 attribute bytes, then the value), or None."""
-    try:
-        with open(path, 'rb') as handle:
-            raw = handle.read()
-    except (IOError, OSError):
-        return None
-    if len(raw) < 5:
-        raise PreflightError('%s holds %d bytes; an EFI boolean variable has 4 attribute bytes and a value'
-                             % (path, len(raw)))
-    return raw[4] if isinstance(raw[4], int) else ord(raw[4])
+    return host_utils.read_efi_bool(path, PreflightError)
 
 
 def secure_boot_state(root):
-    """'bios' (no EFI: off), 'on', 'off', 'setup' (setup mode: keys not enforced) or 'unknown' (EFI, variable missing)."""
-    efi = os.path.join(root, 'sys/firmware/efi')
-    if not os.path.isdir(efi):
-        return 'bios'
-    value = read_efi_bool(os.path.join(efi, 'efivars', 'SecureBoot-' + EFI_GLOBAL_GUID))
-    if value is None:
-        return 'unknown'
-    if read_efi_bool(os.path.join(efi, 'efivars', 'SetupMode-' + EFI_GLOBAL_GUID)) == 1:
-        return 'setup'
-    return 'on' if value == 1 else 'off'
+    """host.secure_boot_state(), the one reading kernel_cmdline's and the rollout's preflight share."""
+    return host_utils.secure_boot_state(root, PreflightError)
 
 
 def gather_host(root='/', machine=None, modules_dir='usr/lib/modules'):
@@ -109,6 +94,8 @@ def gather_host(root='/', machine=None, modules_dir='usr/lib/modules'):
         'initramfs_bytes': initramfs,
         'kernel_bytes': kernels,
         'secure_boot': secure_boot_state(root),
+        # The same detection kernel_cmdline and boot_entry use, so a preflight and a later change agree.
+        'bootloader': host_utils.detect_bootloader(host_utils.Host(root, None)) or 'unknown',
     }
 
 

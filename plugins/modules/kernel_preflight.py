@@ -100,7 +100,7 @@ package:
   type: dict
   sample: {release: 6.12.117-hyperion, arch: amd64, boot_bytes: 9500000, installed_bytes: 60000000, signature: unsigned}
 host:
-  description: What was read on the host (machine, free bytes, initramfs and kernel sizes in /boot, secure_boot).
+  description: What was read on the host (machine, free bytes, initramfs and kernel sizes in /boot, secure_boot, bootloader).
   returned: success
   type: dict
 report:

@@ -16,8 +16,9 @@ import pytest
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 
 from ansible_collections.hyperion.kernel.plugins.module_utils import preflight
+from ansible_collections.hyperion.kernel.plugins.module_utils.host import EFI_GLOBAL_GUID
 from ansible_collections.hyperion.kernel.plugins.module_utils.preflight import (
-    EFI_GLOBAL_GUID, MIB, PreflightError, check, gather_host, inspect_kernel_image, secure_boot_state)
+    MIB, PreflightError, check, gather_host, inspect_kernel_image, secure_boot_state)
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import FIXTURES
 
 CAPTURES = os.path.join(FIXTURES, 'boot-entries')
