@@ -18,12 +18,19 @@ import os
 import sys
 
 import pytest
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # galaxy.yml is in the repository only: the tarball carries MANIFEST.json in its place.
 IN_REPOSITORY = os.path.isfile(os.path.join(ROOT, 'galaxy.yml'))
 needs_repository = pytest.mark.skipif(not IN_REPOSITORY, reason='reads the repository\'s workbench, which the '
                                       'collection tarball leaves out (run it with make unit in the repository)')
+
+
+# ansible-core 2.19 brought the json stdout callback into ansible.builtin; before, ansible.posix had it
+# (make test-oldest-core runs these tests on the oldest ansible-core meta/runtime.yml admits).
+JSON_STDOUT_CALLBACK = ('ansible.builtin.json' if tuple(int(part) for part in ANSIBLE_CORE_VERSION.split('.')[:2]) >= (2, 19)
+                        else 'ansible.posix.json')
 
 
 def collections_path():
@@ -43,7 +50,10 @@ def ansible_env(tmp_path=None, **extra):
     """The environment of an ansible command under test: this copy of the collection, the report callback
     enabled as the repository's ansible.cfg (or a user's, as the README says) enables it, reports in
     TMP_PATH (an ad-hoc command, which writes none, may leave it out)."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1')
+    # HYPERION_TEST_DEPENDENCIES: where the declared dependencies are when no `ansible` package on the
+    # Python path has them (make test-oldest-core gives the installed copy's collections path).
+    paths = [collections_path()] + [path for path in [os.environ.get('HYPERION_TEST_DEPENDENCIES')] if path]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(paths), ANSIBLE_NOCOLOR='1')
     if tmp_path is not None:
         env['HYPERION_REPORT_DIR'] = str(tmp_path / 'reports')
     config = os.path.join(ROOT, 'ansible.cfg')

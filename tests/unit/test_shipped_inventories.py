@@ -18,6 +18,8 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import JSON_STDOUT_CALLBACK, ansible_env
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 INVENTORIES = os.path.join(REPO, 'inventories')
 SHIPPED = sorted(name for name in os.listdir(INVENTORIES) if os.path.isdir(os.path.join(INVENTORIES, name)))
@@ -76,10 +78,7 @@ def _templated(directory, tmp_path):
     playbook.write_text(TEMPLATE_PLAYBOOK)
     names = sorted(_variable_names(directory) | {'ansible_user', 'ansible_become', 'hyperion_profile_overrides',
                                                  'hyperion_profile_overlays'})
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.build', 'collections'), ANSIBLE_NOCOLOR='1')
-    env.pop('ANSIBLE_CALLBACKS_ENABLED', None)
-    env['HYPERION_REPORT_DIR'] = str(tmp_path / 'reports')
+    env = ansible_env(tmp_path, ANSIBLE_STDOUT_CALLBACK=JSON_STDOUT_CALLBACK)
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', directory, str(playbook),
                            '-e', json.dumps({'names': names})], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, env=env, cwd=str(tmp_path), check=False)

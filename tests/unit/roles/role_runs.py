@@ -19,7 +19,7 @@ import sys
 
 import yaml
 
-from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ansible_command, ansible_env
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import JSON_STDOUT_CALLBACK, ansible_command, ansible_env
 # The implicit first task of a role with meta/argument_specs.yml.
 ARG_SPEC_TASK = 'Validating arguments against arg spec'
 
@@ -36,7 +36,7 @@ def run_role(tmp_path, role, hosts, extra_args=(), gather_facts=False, check=Tru
     (tmp_path / 'inventory.yml').write_text(yaml.safe_dump(inventory))
     (tmp_path / 'playbook.yml').write_text(yaml.safe_dump([{
         'name': 'Run the role', 'hosts': 'all', 'gather_facts': gather_facts, 'roles': [role]}]))
-    env = ansible_env(tmp_path, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
+    env = ansible_env(tmp_path, ANSIBLE_STDOUT_CALLBACK=JSON_STDOUT_CALLBACK)
     command = [ansible_command('ansible-playbook'), '-i', str(tmp_path / 'inventory.yml'),
                str(tmp_path / 'playbook.yml')] + (['--check'] if check else []) + list(extra_args)
     proc = subprocess.run(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from ansible_collections.hyperion.kernel.tests.unit.collection_paths import (
-    ROOT as REPO, ansible_command, ansible_env, collections_path)
+    JSON_STDOUT_CALLBACK, ROOT as REPO, ansible_command, ansible_env, collections_path)
 
 TRIXIE = os.path.join(REPO, 'tests', 'unit', 'fixtures', 'kconfig', 'debian-trixie-6.12.117+deb13-amd64.config')
 ANSIBLE = ansible_command('ansible')
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not os.path.isdir(collections_path()) or not os.
 
 
 def _adhoc(args):
-    env = ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
+    env = ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK=JSON_STDOUT_CALLBACK,
                       ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     proc = subprocess.run([ANSIBLE, 'localhost', '-m', 'hyperion.kernel.profile_check', '-a', args],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
@@ -99,13 +99,14 @@ def test_each_overlay_name_of_the_string_is_matched_whole():
 
 def test_the_profile_items_lookup_splits_a_comma_separated_string(tmp_path):
     site = _site_overlay(tmp_path)
-    env = ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
+    env = ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK=JSON_STDOUT_CALLBACK,
                       ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     proc = subprocess.run([ANSIBLE, 'localhost', '-m', 'ansible.builtin.debug', '-a',
                            "msg={{ lookup('hyperion.kernel.profile_items', overlays='lab,%s')"
-                           "['sysctl:kernel.sysrq'].value }}" % site],
+                           "['sysctl:kernel.sysrq'].value | to_json }}" % site],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
                           cwd=REPO, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # The site overlay comes after lab's full SysRq (1), so its mask wins.
-    assert json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts']['localhost']['msg'] == 176
+    # to_json keeps the type on every ansible-core (before 2.19 a templated msg is text).
+    assert json.loads(json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts']['localhost']['msg']) == 176

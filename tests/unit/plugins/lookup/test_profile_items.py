@@ -8,28 +8,25 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hyperion.kernel.plugins.filter.host_config import FilterModule
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import (
+    JSON_STDOUT_CALLBACK, ROOT as REPO, ansible_command, ansible_env)
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import make_test_kernel_build
 
 FILTERS = FilterModule().filters()
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
-COLLECTIONS = os.path.join(REPO, '.build', 'collections')
+ANSIBLE = ansible_command('ansible')
 
 
 def _lookup(expression, **extra_env):
     """The value of a Jinja expression on localhost, through the real ansible command."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    env = ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK=JSON_STDOUT_CALLBACK,
+                      ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     env.update(extra_env)
     proc = subprocess.run([ANSIBLE, 'localhost', '-m', 'ansible.builtin.debug', '-a', 'msg={{ %s | to_json }}' % expression],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,

@@ -14,7 +14,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hyperion.kernel.plugins.test import valid as valid_plugin
-from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ansible_command, ansible_env
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import JSON_STDOUT_CALLBACK, ansible_command, ansible_env
 
 
 def test_the_plugin_exports_both_tests():
@@ -39,7 +39,7 @@ def test_a_role_assert_sees_the_same_answers(tmp_path):
                      '    - ansible.builtin.debug:\n'
                      '        msg: "{{ [\'90-x.cfg\', \'90-x.cfg\\n\', \'x.conf\'] '
                      '| map(\'regex_replace\', \'^\', \'\') | select(\'hyperion.kernel.valid\', \'grub_dropin\') | list }}"\n')
-    env = ansible_env(tmp_path, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
+    env = ansible_env(tmp_path, ANSIBLE_STDOUT_CALLBACK=JSON_STDOUT_CALLBACK)
     result = subprocess.run([ansible_command('ansible-playbook'), '-i', 'localhost,', '-c', 'local', playbook],
                             env=env, capture_output=True, text=True, check=False, cwd=str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
