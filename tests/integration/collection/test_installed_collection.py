@@ -76,9 +76,7 @@ def run(argv, env, cwd=ROOT):
 @pytest.fixture(scope='module')
 def installed():
     """The collections path of `make collection-install` (built and installed now if the sources changed)."""
-    result = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'install-collection'),
-                             '--build-dir', os.path.join(ROOT, '.build'),
-                             '--link', os.path.join(ROOT, '.build', 'installed', 'latest')],
+    result = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'install-collection')],
                             stdout=subprocess.PIPE, universal_newlines=True, check=True)
     return result.stdout.strip()
 

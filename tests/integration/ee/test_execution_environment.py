@@ -46,9 +46,7 @@ def _requirement_lines(path):
 @pytest.fixture(scope='module')
 def installed():
     """The collections path of `make collection-install`; its tarball is the one the context copies."""
-    result = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'install-collection'),
-                             '--build-dir', os.path.join(ROOT, '.build'),
-                             '--link', os.path.join(ROOT, '.build', 'installed', 'latest')],
+    result = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'install-collection')],
                             stdout=subprocess.PIPE, universal_newlines=True, check=True)
     return result.stdout.strip()
 
