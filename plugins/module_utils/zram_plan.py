@@ -140,10 +140,7 @@ def size_mib(expression, ram_mib):
     text = str(expression).strip()
     if not text:
         raise HyperionError('zram size is empty')
-    try:
-        single_line(text, 'zram size')
-    except ValidationError as exc:
-        raise HyperionError(str(exc))
+    single_line(text, 'zram size')
     if len(text) > _EXPRESSION_MAX:
         raise HyperionError('zram size is %d characters long; at most %d are accepted' % (len(text), _EXPRESSION_MAX))
     _check_tokens(text)
@@ -216,10 +213,7 @@ def recompress_params(text, recompression=None):
     algorithm an algo= key may name (the only one the role configures).
     """
     what = 'the recompression parameters'
-    try:
-        single_line(text, what)
-    except ValidationError as exc:
-        raise HyperionError(str(exc))
+    single_line(text, what)
     seen = {}
     for word in text.split():
         key, sep, value = word.partition('=')
@@ -345,10 +339,7 @@ TIMESPAN_MAX_S = 366 * 86400
 
 def timespan_seconds(text, what, minimum_s=0):
     """Seconds of a systemd time span ('1h 30min'), refused unless from MINIMUM_S to a year."""
-    try:
-        require('systemd_timespan', text, what)
-    except ValidationError as exc:
-        raise HyperionError(str(exc))
+    require('systemd_timespan', text, what)
     total = 0.0
     for number, unit in _TIMESPAN_PART_RE.findall(text):
         total += int(number) * _TIMESPAN_UNITS[unit]
@@ -379,10 +370,7 @@ def check_role_inputs(values):
         raise HyperionError('the zram role\'s variables lack %s' % ', '.join(missing))
 
     def named(name, function, *args):
-        try:
-            return function(values[name], name, *args)
-        except ValidationError as exc:
-            raise HyperionError(str(exc))
+        return function(values[name], name, *args)
 
     named('zram_device', lambda v, n: require('zram_device', v, n))
     if values.get('zram_kernel_release'):
@@ -402,10 +390,7 @@ def check_role_inputs(values):
         if not isinstance(values[name], list):
             raise HyperionError('%s must be a list, got %r' % (name, values[name]))
         for index, entry in enumerate(values[name]):
-            try:
-                require(kind, entry, '%s[%d]' % (name, index))
-            except ValidationError as exc:
-                raise HyperionError(str(exc))
+            require(kind, entry, '%s[%d]' % (name, index))
     named('zram_package', lambda v, n: require('package_name', v, n))
     return True
 
@@ -418,10 +403,7 @@ def generator_conf(device, size, algorithm, swap_priority, options='discard'):
         raise HyperionError('swap priority must be a number from -1 to 32767, not %r' % (swap_priority,))
     for what, value in (('zram size', size), ('compression algorithm', algorithm), ('options', options)):
         # Each value is one line of an INI file: a newline would start a key of its own.
-        try:
-            single_line(str(value), what, allow_empty=False)
-        except ValidationError as exc:
-            raise HyperionError(str(exc))
+        single_line(str(value), what, allow_empty=False)
     lines = ['[%s]' % device, 'zram-size = %s' % size, 'compression-algorithm = %s' % algorithm,
              'swap-priority = %d' % swap_priority, 'options = %s' % options]
     return '\n'.join(lines) + '\n'
