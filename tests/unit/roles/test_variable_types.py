@@ -127,8 +127,8 @@ def test_typed_options_are_cast_where_they_are_used(role):
     ("kernel_set_default and ansible_facts['kernel'] != x", False, 'kernel_set_default', 'bool', True),
     ('item.kernel_set_default', True, 'kernel_set_default', 'bool', False),
     ("[] if x else ['Secure Boot is on (kernel_set_default)']", False, 'kernel_set_default', 'bool', False),
-    ('kernel_removable | length > kernel_keep_previous | int', True, 'kernel_keep_previous', 'int', False),
-    ('kernel_removable | length > kernel_keep_previous', True, 'kernel_keep_previous', 'int', True),
+    ('__kernel_removable_releases | length > kernel_keep_previous | int', True, 'kernel_keep_previous', 'int', False),
+    ('__kernel_removable_releases | length > kernel_keep_previous', True, 'kernel_keep_previous', 'int', True),
     ('build_jobs * 2', False, 'build_jobs', 'int', True),
     ("'-j' ~ build_jobs", False, 'build_jobs', 'int', False),
 ])
