@@ -32,9 +32,9 @@ EXAMPLES = r'''
 # The tuning role checks what it will write before it reads or changes anything.
 - name: Check BORE's settings against the ranges of the BORE patch
   ansible.builtin.set_fact:
-    tuning_bore_settings: >-
-      {{ {'kernel.sched_bore': tuning_bore_wanted.enabled,
-          'kernel.sched_burst_smoothness': tuning_bore_wanted.burst_smoothness} | hyperion.kernel.bore_sysctl_settings }}
+    __tuning_bore_settings: >-
+      {{ {'kernel.sched_bore': __tuning_bore_wanted.enabled,
+          'kernel.sched_burst_smoothness': __tuning_bore_wanted.burst_smoothness} | hyperion.kernel.bore_sysctl_settings }}
 
 - name: Write BORE's settings for the next boot
   ansible.builtin.copy:
