@@ -34,20 +34,15 @@ import glob
 import os
 import re
 
-from .bootloader import (BOOTLOADERS, CmdlineError, FilePlan, check_dropin_name,
-                         detect_bootloader, grub_regenerate_command, grub_sources_dropins, parse_grubby_info,
-                         run_sourced)
+from . import grub
+from .bootloader import BOOTLOADERS, CmdlineError, FilePlan, check_dropin_name, detect_bootloader, parse_grubby_info
+from .cmdline import release_of_kernel_path
 from .errors import HyperionError
-from .host import Host, atomic_write, find_entry_dirs
+from .host import Host, atomic_write, entry_files, find_entry_dirs
 from .validation import ValidationError, require
 
 DEFAULT_DEFAULT_DROPIN = '90-hyperion-boot-entry.cfg'
 LOADER_VENDOR_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f'
-DEFAULT_DROPIN_HEADER = ('# Managed by hyperion.kernel.boot_entry: GRUB boots the entry saved in grubenv\n'
-                         '# (grub-set-default, grub-reboot). Edits here are overwritten.\n')
-_MENU_RE = re.compile(r'\s*(menuentry|submenu)\s+(.*?)\s*\{\s*')
-_LINUX_RE = re.compile(r'^\s*linux(?:16|efi)?\s+(\S+)')
-_WORD_RE = re.compile(r"'([^']*)'|\"((?:[^\"\\]|\\.)*)\"|(\S+)")
 
 
 class BootEntryError(HyperionError):
@@ -61,121 +56,6 @@ def validate_release(name, value):
         return require('kernel_release', value, name)
     except ValidationError as exc:
         raise BootEntryError(str(exc))
-
-
-def release_of_kernel_path(path):
-    """'6.12.117-hyperion' from '/boot/vmlinuz-6.12.117-hyperion' (Arch: the pkgbase, 'linux-lts')."""
-    base = os.path.basename(path or '')
-    for prefix in ('vmlinuz-', 'vmlinux-', 'kernel-', 'bzImage-'):
-        if base.startswith(prefix):
-            return base[len(prefix):]
-    return base or None
-
-
-# ---------------------------------------------------------------- GRUB: grub.cfg
-
-def _words(text):
-    return [next(group for group in match.groups() if group is not None) for match in _WORD_RE.finditer(text)]
-
-
-def _menu_title_and_id(rest):
-    """Title and --id/$menuentry_id_option value of a menuentry/submenu line's arguments."""
-    words = _words(rest)
-    title = words[0] if words else ''
-    entry_id = None
-    for index, word in enumerate(words[1:], 1):
-        if word in ('$menuentry_id_option', '--id', '${menuentry_id_option}') and index + 1 < len(words):
-            entry_id = words[index + 1]
-    return title, entry_id
-
-
-def parse_grub_cfg(text):
-    """Menu entries of a grub.cfg: dicts with id, title, path (ids joined by '>'), kind, kernel, release, top_index.
-
-    Brace depth is tracked line by line, as grub-mkconfig writes one entry header per line.
-    ``kind`` is ``simple`` (top level), ``advanced`` (in a submenu), ``recovery`` or ``other`` (no linux line).
-    """
-    entries = []
-    stack = []  # open blocks: ('submenu'|'menuentry'|'other', id, title, entry dict or None)
-    top_index = 0
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith('#'):
-            continue
-        match = _MENU_RE.fullmatch(line)
-        if match:
-            kind, rest = match.groups()
-            title, entry_id = _menu_title_and_id(rest)
-            parents = [block for block in stack if block[0] == 'submenu']
-            at_top = not stack
-            entry = None
-            if kind == 'menuentry':
-                path_ids = [block[1] or block[2] for block in parents] + [entry_id or title]
-                entry = {'id': entry_id, 'title': title, 'path': '>'.join(path_ids), 'kernel': None,
-                         'release': None, 'top_index': top_index if at_top else None,
-                         'submenu': parents[-1][1] if parents else None}
-                entries.append(entry)
-            if at_top:
-                top_index += 1
-            stack.append((kind, entry_id, title, entry))
-            continue
-        linux = _LINUX_RE.match(line)
-        if linux and stack and stack[-1][3] is not None and stack[-1][3]['kernel'] is None:
-            stack[-1][3]['kernel'] = linux.group(1)
-            stack[-1][3]['release'] = release_of_kernel_path(linux.group(1))
-        opened = stripped.count('{') - stripped.count('}')
-        if stripped.endswith('{') and not match:
-            stack.append(('other', None, None, None))
-        elif stripped == '}' or (opened < 0 and stack):
-            if stack:
-                stack.pop()
-    for entry in entries:
-        if entry['kernel'] is None:
-            entry['kind'] = 'other'
-        elif 'recovery' in (entry['id'] or '') or '(recovery mode)' in entry['title'] or 'fallback' in entry['title']:
-            entry['kind'] = 'recovery'
-        elif entry['submenu']:
-            entry['kind'] = 'advanced'
-        else:
-            entry['kind'] = 'simple'
-    return entries
-
-
-def parse_grubenv(text):
-    values = {}
-    for line in (text or '').splitlines():
-        if line.startswith('#'):
-            continue
-        key, sep, value = line.partition('=')
-        if sep:
-            values[key] = value
-    return values
-
-
-def resolve_grub_entry(entries, value):
-    """The entry GRUB boots for a default/next_entry value: an index, an id, a title, or a '>' path."""
-    if value is None or value == '':
-        value = '0'
-    if re.fullmatch(r'\d+', value):
-        number = int(value)
-        for entry in entries:
-            if entry['top_index'] == number:
-                return entry
-        return None  # a submenu, or out of range
-    for entry in entries:
-        if value in (entry['path'], entry['id'], entry['title']):
-            return entry
-    # A path may use titles instead of ids for the submenu part.
-    tail = value.rsplit('>', 1)[-1]
-    for entry in entries:
-        if '>' in value and tail in (entry['id'], entry['title']):
-            return entry
-    return None
-
-
-def effective_grub_default(host, files):
-    """GRUB_DEFAULT after sourcing ``files`` ((path, text) pairs) with /bin/sh, as grub-mkconfig does."""
-    return run_sourced(host, files, 'printf "%s\\n" "$GRUB_DEFAULT"').strip()
 
 
 # ---------------------------------------------------------------- plans
@@ -231,39 +111,28 @@ def _running_release(host):
 
 def plan_grub(host, default, once, dropin_name, update):
     plan = Plan('grub', host.root)
-    cfg_rel = None
-    for candidate in ('boot/grub/grub.cfg', 'boot/grub2/grub.cfg'):
-        if os.path.exists(host.path(candidate)):
-            cfg_rel = candidate
-            break
+    cfg_rel = grub.find_cfg(host)
     if cfg_rel is None:
         raise BootEntryError('no grub.cfg under %s (boot/grub, boot/grub2): run update-grub first' % host.root)
-    entries = parse_grub_cfg(host.read(cfg_rel))
-    env_rel = os.path.join(os.path.dirname(cfg_rel), 'grubenv')
-    env = parse_grubenv(host.read(env_rel))
+    entries = grub.parse_grub_cfg(host.read(cfg_rel))
+    env = grub.read_grubenv(host, cfg_rel)
     pkgbases = _arch_pkgbases(host)
     for entry in entries:
         for release, base in pkgbases.items():
             if entry['release'] == base:
                 entry['release'] = release
     plan.entries = [_public(entry) for entry in entries if entry['kind'] != 'other']
-    main_rel = 'etc/default/grub'
-    main_text = host.read(main_rel)
-    if main_text is None:
-        raise BootEntryError('%s does not exist: is GRUB configured on this system?' % host.path(main_rel))
-    dropins = grub_sources_dropins(host)
-    dropin_rel = 'etc/default/grub.d/' + dropin_name
-    sourced = [(host.path(main_rel), main_text)]
-    if dropins:
-        for path in sorted(glob.glob(host.path('etc/default/grub.d/*.cfg'))):
-            sourced.append((path, host.read(os.path.relpath(path, host.root)) or ''))
-    grub_default = effective_grub_default(host, sourced)
+    main_text = grub.read_default_file(host)
+    dropins = grub.grub_sources_dropins(host)
+    dropin_rel = grub.DROPIN_DIR + '/' + dropin_name
+    existing = [os.path.basename(path) for path in grub.dropin_paths(host)] if dropins else []
+    grub_default = grub.effective_grub_default(host, grub.sourced_files(host, main_text, existing))
     saved_mode = grub_default == 'saved'
     current_value = env.get('saved_entry') if saved_mode else grub_default
-    current = resolve_grub_entry(entries, current_value)
+    current = grub.resolve_grub_entry(entries, current_value)
     next_entry = env.get('next_entry') or None
     plan.default = _public(current)
-    plan.next_boot = _public(resolve_grub_entry(entries, next_entry) if next_entry else current)
+    plan.next_boot = _public(grub.resolve_grub_entry(entries, next_entry) if next_entry else current)
     plan.details.update(grub_cfg=host.path(cfg_rel), grub_default=grub_default, saved_entry=env.get('saved_entry'),
                         next_entry=next_entry, grub_config='dropin' if dropins else 'main_file')
     if default is None and once is None:
@@ -273,24 +142,23 @@ def plan_grub(host, default, once, dropin_name, update):
     commands = []
     if not saved_mode:
         if dropins:
-            text = DEFAULT_DROPIN_HEADER + 'GRUB_DEFAULT=saved\n'
             old = host.read(dropin_rel)
-            plan.add_file(host.path(dropin_rel), old, text, 'GRUB_DEFAULT=saved so grubenv chooses the entry')
-            planned = dict((path, after) for path, after in ((c.path, c.after) for c in plan.files))
-            names = sorted(set([os.path.basename(p) for p, _t in sourced[1:]] + [dropin_name]))
-            check = [sourced[0]] + [(host.path('etc/default/grub.d/' + n),
-                                     planned.get(host.path('etc/default/grub.d/' + n),
-                                                 host.read('etc/default/grub.d/' + n)) or '') for n in names]
+            plan.add_file(host.path(dropin_rel), old, grub.render_default_dropin(),
+                          'GRUB_DEFAULT=saved so grubenv chooses the entry')
+            planned = dict((change.path, change.after) for change in plan.files)
+            check = grub.sourced_files(host, main_text, existing + [dropin_name], planned)
         else:
-            new_main = _set_grub_default_line(main_text)
-            plan.add_file(host.path(main_rel), main_text, new_main, 'GRUB_DEFAULT=saved so grubenv chooses the entry')
-            check = [(host.path(main_rel), new_main)]
-        if effective_grub_default(host, check) != 'saved':
+            new_main = grub.set_default_saved(main_text)
+            plan.add_file(host.path(grub.DEFAULT_FILE), main_text, new_main,
+                          'GRUB_DEFAULT=saved so grubenv chooses the entry')
+            check = grub.sourced_files(host, new_main)
+        if grub.effective_grub_default(host, check) != 'saved':
             raise BootEntryError('GRUB_DEFAULT would still not be saved after the change: a file sourced after %s '
-                                 'sets it (sourced: %s)' % (dropin_rel if dropins else main_rel,
+                                 'sets it (sourced: %s)' % (dropin_rel if dropins else grub.DEFAULT_FILE,
                                                             ', '.join(path for path, _t in check)))
         if update:
-            commands.append((host.command(grub_regenerate_command(host)), 'regenerate grub.cfg with GRUB_DEFAULT=saved'))
+            commands.append((host.command(grub.grub_regenerate_command(host)),
+                             'regenerate grub.cfg with GRUB_DEFAULT=saved'))
         if want_default is None:
             # Switching to saved must not change what boots by default: pin the running kernel.
             running = _running_release(host)
@@ -299,7 +167,7 @@ def plan_grub(host, default, once, dropin_name, update):
                 raise BootEntryError('GRUB must be switched to GRUB_DEFAULT=saved for a one-time boot, and neither the '
                                      'running kernel nor the current default (%s) has an entry; give default too'
                                      % grub_default)
-    tool_prefix = 'grub2' if host.find_tool('grub2-set-default') and not host.find_tool('grub-set-default') else 'grub'
+    tool_prefix = grub.tool_prefix(host)
     if want_default is not None and (not saved_mode or env.get('saved_entry') != want_default['path']):
         commands.append((host.command(['%s-set-default' % tool_prefix, want_default['path']]),
                          'make %s the default entry' % want_default['release']))
@@ -312,17 +180,6 @@ def plan_grub(host, default, once, dropin_name, update):
         plan.next_boot = _public(want_once)
     plan.commands.extend(commands)
     return plan
-
-
-def _set_grub_default_line(text):
-    lines = text.splitlines(True)
-    for index, line in enumerate(lines):
-        if re.fullmatch(r'\s*GRUB_DEFAULT=.*', line, re.S):
-            lines[index] = 'GRUB_DEFAULT=saved\n'
-            return ''.join(lines)
-    if text and not text.endswith('\n'):
-        text += '\n'
-    return text + 'GRUB_DEFAULT=saved\n'
 
 
 def _plan_tool_commands(plan, host, default, once, default_now, default_key, default_argv,
@@ -367,7 +224,7 @@ def plan_grubby(host, default, once):
     if host.run_callable is not None:
         rc, out, _err = host.run_callable(host.command(['grub2-editenv', 'list']))
         env_text = out if rc == 0 else None
-    next_entry = parse_grubenv(env_text).get('next_entry') or None
+    next_entry = grub.parse_grubenv(env_text).get('next_entry') or None
     plan.default = current
     plan.next_boot = next((e for e in entries if next_entry in (e['id'], e['title'])), None) if next_entry else current
     plan.details.update(default_kernel=default_kernel, next_entry=next_entry)
@@ -407,7 +264,7 @@ def plan_systemd_boot(host, default, once):
         conf = os.path.join(os.path.dirname(directory), 'loader.conf')
         if os.path.exists(conf) and loader_default is None:
             loader_default = parse_loader_entry(open(conf).read()).get('default')
-        for path in sorted(glob.glob(os.path.join(directory, '*.conf'))):
+        for path in entry_files(directory):
             with open(path) as handle:
                 values = parse_loader_entry(handle.read())
             entry_id = os.path.basename(path)

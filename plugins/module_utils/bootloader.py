@@ -27,16 +27,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import os
 import re
-import shutil
-import tempfile
 
-from .cmdline import KERNEL_SPACE, normalize_name, parse_cmdline
+from . import grub
+from .cmdline import KERNEL_SPACE, edit_tokens, normalize_name, parse_cmdline, split_tokens, token_param
 from .errors import HyperionError
 from .validation import ValidationError, bounded_int, describe, require
-from .host import BIN_DIRS, ESP_CANDIDATES, Host, atomic_write, find_entry_dirs, read_file
+from .host import BIN_DIRS, ESP_CANDIDATES, Host, atomic_write, entry_files, find_entry_dirs, read_file
 from .host import detect_bootloader as host_detect_bootloader
 
 BOOTLOADERS = ('grub', 'grubby', 'systemd-boot')
@@ -67,17 +65,8 @@ COMMAND_LINE_SIZES = {'x86_64': 2048, 'i386': 2048, 'i486': 2048, 'i586': 2048, 
                       'sparc64': 2048, 'armv6l': 1024, 'armv7l': 1024, 'armv8l': 1024, 'riscv64': 1024,
                       'parisc64': 1024, 'mips': 4096, 'mips64': 4096, 's390x': 4096}
 GENERIC_COMMAND_LINE_SIZE = 512
-# Stand-ins where the host cannot tell: a 64-character release and a root=UUID=... .
-_IMAGE_GUESS = '/boot/vmlinuz-' + 'x' * 64
-_ROOT_GUESS = 'UUID=' + 'x' * 36
-GRUB_VARIABLES = ('GRUB_CMDLINE_LINUX', 'GRUB_CMDLINE_LINUX_DEFAULT')
-_ASSIGNMENT_RE = re.compile(r'(?P<lead>\s*(?:export\s+)?)(?P<var>GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=(?P<rhs>.*)')
-# The right-hand sides this module rewrites: one quoted string or one bare word, then an optional comment.
-_SIMPLE_RHS_RE = re.compile(r'(?:"(?P<dq>[^"\\`]*)"|\'(?P<sq>[^\']*)\'|(?P<bare>[^\s"\'\\`;&|<>#]*))(?P<tail>\s*(?:#.*)?)')
 # An options line of a Type #1 entry: the keyword alone or followed by white space (and the newline).
 _OPTIONS_LINE_RE = re.compile(r'\s*options(\s.*)?', re.S)
-DROPIN_HEADER = ('# Managed by hyperion.kernel.kernel_cmdline: kernel parameters for every boot entry.\n'
-                 '# Set them through the module; edits here are overwritten.\n')
 
 
 class CmdlineError(HyperionError):
@@ -175,63 +164,7 @@ def validate_params(params):
     return result
 
 
-# ---------------------------------------------------------------- command lines as tokens
-
-def split_tokens(text):
-    """Split a command line into raw tokens by the kernel's rules (white space outside double quotes)."""
-    tokens = []
-    current = []
-    in_quote = False
-    for char in text:
-        if char.isspace() and not in_quote:
-            if current:
-                tokens.append(''.join(current))
-                current = []
-            continue
-        if char == '"':
-            in_quote = not in_quote
-        current.append(char)
-    if current:
-        tokens.append(''.join(current))
-    return tokens
-
-
-def token_param(token):
-    """(canonical name, value) of one raw token; value None for a bare flag."""
-    parsed = parse_cmdline(token).params
-    if not parsed:
-        return None, None
-    return parsed[0]
-
-
-def edit_tokens(tokens, params, place):
-    """Tokens with the managed parameters applied.
-
-    Every token of a managed name goes, except the first one of a present
-    parameter that already has the wanted value (so a host that is right is left
-    byte for byte). With ``place`` the present parameters that are missing are
-    appended, before a ``--`` (what follows it belongs to init).
-    """
-    managed = dict((param.key, param) for param in params)
-    try:
-        dashes = tokens.index('--')
-    except ValueError:
-        dashes = len(tokens)
-    head, tail = tokens[:dashes], tokens[dashes:]
-    kept = []
-    placed = set()
-    for token in head:
-        key, value = token_param(token)
-        param = managed.get(key)
-        if param is None:
-            kept.append(token)
-        elif place and param.state == 'present' and key not in placed and value == param.value:
-            kept.append(token)
-            placed.add(key)
-    if place:
-        kept.extend(param.render() for param in params if param.state == 'present' and param.key not in placed)
-    return kept + tail
-
+# ---------------------------------------------------------------- command lines
 
 def managed_values(text, params):
     """Name -> value (None for a bare flag) of each managed parameter present in a command line."""
@@ -339,206 +272,52 @@ def read_current(host, params):
 
 # ---------------------------------------------------------------- GRUB
 
-def _grub_assignments(text):
-    """(line index, variable, match of the simple right-hand side or None, line) of each cmdline assignment."""
-    found = []
-    for index, line in enumerate(text.splitlines(True)):
-        match = _ASSIGNMENT_RE.fullmatch(line.rstrip('\n'))
-        if match:
-            found.append((index, match.group('var'), match, _SIMPLE_RHS_RE.fullmatch(match.group('rhs'))))
-    return found
-
-
-def _mentions(text, params):
-    """Managed parameters whose name appears as a word in ``text``."""
-    words = set(token_param(token)[0] for token in re.split(r'[\s"\']+', text) if token)
-    return [param.name for param in params if param.key in words]
-
-
-def _simple_value(rhs):
-    for group in ('dq', 'sq', 'bare'):
-        if rhs.group(group) is not None:
-            return group, rhs.group(group)
-    return None, None
-
-
-def _rewrite_assignment(match, rhs, tokens):
-    style, _value = _simple_value(rhs)
-    joined = ' '.join(tokens)
-    if style == 'sq':
-        quoted = "'%s'" % joined
-    elif style == 'bare' and joined and ' ' not in joined:
-        quoted = joined
-    else:
-        quoted = '"%s"' % joined
-    return '%s%s=%s%s' % (match.group('lead'), match.group('var'), quoted, rhs.group('tail'))
-
-
-def edit_grub_file(text, path, params, place_in=None):
-    """/etc/default/grub with managed parameters taken out of every cmdline assignment.
-
-    ``place_in`` (a variable name) receives the present parameters on its last
-    assignment, or on a new line at the end when the file has none.
-    """
-    lines = text.splitlines(True)
-    assignments = _grub_assignments(text)
-    last = None
-    if place_in:
-        for index, var, _match, _rhs in assignments:
-            if var == place_in:
-                last = index
-    for index, var, match, rhs in assignments:
-        if rhs is None:
-            mentioned = _mentions(match.group('rhs'), params)
-            if mentioned:
-                raise CmdlineError('%s line %d sets %s in a form this module does not rewrite (%s); move %s out of '
-                                   'it by hand' % (path, index + 1, var, match.group('rhs').strip(), ', '.join(mentioned)))
-            continue
-        _style, value = _simple_value(rhs)
-        tokens = split_tokens(value)
-        edited = edit_tokens(tokens, params, place=(index == last))
-        if edited != tokens:
-            newline = '\n' if lines[index].endswith('\n') else ''
-            lines[index] = _rewrite_assignment(match, rhs, edited) + newline
-    result = ''.join(lines)
-    if place_in and last is None:
-        wanted = [param.render() for param in params if param.state == 'present']
-        if wanted:
-            if result and not result.endswith('\n'):
-                result += '\n'
-            result += '%s="%s"\n' % (place_in, ' '.join(wanted))
-    return result
-
-
-def _dropin_tokens(text):
-    tokens = []
-    for _index, _var, match, rhs in _grub_assignments(text or ''):
-        value = _simple_value(rhs)[1] if rhs is not None else match.group('rhs')
-        tokens.extend(token for token in split_tokens(value) if 'GRUB_CMDLINE_LINUX' not in token)
-    return tokens
-
-
-def render_dropin(tokens):
-    return DROPIN_HEADER + 'GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} %s"\n' % ' '.join(tokens)
-
-
-def run_sourced(host, files, then):
-    """Output of the shell code ``then`` after sourcing ``files`` in order with /bin/sh, as grub-mkconfig does.
-
-    ``files`` is a list of (path, text); each text is written to a private
-    temporary file first, so planned contents are sourced without touching the
-    real ones.
-    """
-    workdir = tempfile.mkdtemp(prefix='hyperion-grub-')
-    try:
-        paths = []
-        for number, (_path, text) in enumerate(files):
-            temp = os.path.join(workdir, '%03d.cfg' % number)
-            with open(temp, 'w') as handle:
-                handle.write(text)
-            paths.append(temp)
-        script = 'for f in "$@"; do . "$f" || exit 1; done; ' + then
-        return host.run(['sh', '-c', script, 'sh'] + paths, 'sourcing %s' % ', '.join(path for path, _text in files))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def source_grub_files(host, files):
-    """GRUB_CMDLINE_LINUX and _DEFAULT after sourcing ``files`` ((path, text) pairs); see run_sourced()."""
-    out = run_sourced(host, files, 'printf "GRUB_CMDLINE_LINUX=%s\\nGRUB_CMDLINE_LINUX_DEFAULT=%s\\n" '
-                                   '"$GRUB_CMDLINE_LINUX" "$GRUB_CMDLINE_LINUX_DEFAULT"')
-    values = dict((var, '') for var in GRUB_VARIABLES)
-    for line in out.splitlines():
-        var, _sep, value = line.partition('=')
-        if var in values:
-            values[var] = value
-    return values
-
-
-def grub_sources_dropins(host):
-    """Whether this system's grub-mkconfig sources /etc/default/grub.d/*.cfg (a Debian patch)."""
-    for name in ('grub-mkconfig', 'grub2-mkconfig'):
-        tool = host.find_tool(name)
-        if tool:
-            return 'default/grub.d' in (host.read(tool) or '')
-    return os.path.isdir(host.path('etc/default/grub.d'))
-
-
-def grub_regenerate_command(host):
-    if host.find_tool('update-grub'):
-        return ['update-grub']
-    if host.find_tool('grub-mkconfig'):
-        return ['grub-mkconfig', '-o', '/boot/grub/grub.cfg']
-    if host.find_tool('grub2-mkconfig'):
-        return ['grub2-mkconfig', '-o', '/boot/grub2/grub.cfg']
-    raise CmdlineError('no update-grub, grub-mkconfig or grub2-mkconfig in %s to regenerate grub.cfg'
-                       % ', '.join('/' + d for d in BIN_DIRS))
-
-
-def _grub_cfg_is_stale(host, paths):
-    """grub.cfg older than a file it is generated from: a previous regeneration did not happen."""
-    for cfg in ('boot/grub/grub.cfg', 'boot/grub2/grub.cfg'):
-        if os.path.exists(host.path(cfg)):
-            generated = os.stat(host.path(cfg)).st_mtime
-            return any(os.path.exists(host.path(p)) and os.stat(host.path(p)).st_mtime > generated for p in paths)
-    return False
-
-
 def plan_grub(host, params, dropin_name=DEFAULT_GRUB_DROPIN, update=True):
     plan = Plan('grub', params, host.root)
-    main_rel = '/etc/default/grub'
-    main_text = host.read(main_rel)
-    if main_text is None:
-        raise CmdlineError('%s does not exist: is GRUB configured on this system?' % host.path(main_rel))
-    dropin_rel = '/etc/default/grub.d/' + dropin_name
-    if grub_sources_dropins(host):
+    main_text = grub.read_default_file(host)
+    main_path = host.path(grub.DEFAULT_FILE)
+    dropin_rel = grub.DROPIN_DIR + '/' + dropin_name
+    if grub.grub_sources_dropins(host):
         plan.details['grub_config'] = 'dropin'
-        new_main = edit_grub_file(main_text, host.path(main_rel), params)
-        plan.add_file(host.path(main_rel), main_text, new_main, 'take the managed parameters out of GRUB_CMDLINE_LINUX*')
-        dropin_dir = host.path('/etc/default/grub.d')
-        others = sorted(glob.glob(os.path.join(dropin_dir, '*.cfg')))
+        new_main = grub.edit_grub_file(main_text, main_path, params, error=CmdlineError)
+        plan.add_file(main_path, main_text, new_main, 'take the managed parameters out of GRUB_CMDLINE_LINUX*')
+        others = grub.dropin_paths(host)
         for other in others:
             if os.path.basename(other) == dropin_name:
                 continue
             text = read_file(other) or ''
-            for index, var, match, _rhs in _grub_assignments(text):
-                mentioned = _mentions(match.group('rhs'), params)
+            for index, var, match, _rhs in grub.assignments(text):
+                mentioned = grub.mentions(match.group('rhs'), params)
                 if mentioned:
                     raise CmdlineError('%s line %d also sets %s in %s; remove it there (or manage it with this '
                                        'module in that file by setting grub_dropin) so the parameter has one owner'
                                        % (other, index + 1, ', '.join(mentioned), var))
         old_dropin = host.read(dropin_rel)
-        tokens = edit_tokens(_dropin_tokens(old_dropin), params, place=True)
-        new_dropin = render_dropin(tokens) if tokens else None
-        if old_dropin is not None and new_dropin is not None and _dropin_tokens(old_dropin) == tokens:
+        tokens = edit_tokens(grub.dropin_tokens(old_dropin), params, place=True)
+        new_dropin = grub.render_dropin(tokens) if tokens else None
+        if old_dropin is not None and new_dropin is not None and grub.dropin_tokens(old_dropin) == tokens:
             new_dropin = old_dropin  # right already; keep the file as it is
         plan.add_file(host.path(dropin_rel), old_dropin, new_dropin,
                       'GRUB_CMDLINE_LINUX drop-in with the managed parameters')
         planned = dict((change.path, change.after) for change in plan.files)
-        names = sorted(set([os.path.basename(p) for p in others] + ([dropin_name] if new_dropin else [])))
-        sourced = [(host.path(main_rel), planned.get(host.path(main_rel), main_text))]
-        for name in names:
-            path = os.path.join(dropin_dir, name)
-            text = planned[path] if path in planned else read_file(path)
-            if text is not None:
-                sourced.append((path, text))
-        inputs = [main_rel, dropin_rel]
+        names = [os.path.basename(p) for p in others] + ([dropin_name] if new_dropin else [])
+        sourced = grub.sourced_files(host, main_text, names, planned)
+        inputs = [grub.DEFAULT_FILE, dropin_rel]
     else:
         plan.details['grub_config'] = 'main_file'
-        new_main = edit_grub_file(main_text, host.path(main_rel), params, place_in='GRUB_CMDLINE_LINUX_DEFAULT')
-        plan.add_file(host.path(main_rel), main_text, new_main, 'managed parameters in GRUB_CMDLINE_LINUX_DEFAULT')
-        sourced = [(host.path(main_rel), new_main)]
-        inputs = [main_rel]
-    values = source_grub_files(host, sourced)
+        new_main = grub.edit_grub_file(main_text, main_path, params, place_in='GRUB_CMDLINE_LINUX_DEFAULT',
+                                       error=CmdlineError)
+        plan.add_file(main_path, main_text, new_main, 'managed parameters in GRUB_CMDLINE_LINUX_DEFAULT')
+        sourced = grub.sourced_files(host, new_main)
+        inputs = [grub.DEFAULT_FILE]
+    values = grub.source_grub_files(host, sourced)
     plan.details['grub_cmdline'] = values
-    # grub-mkconfig's 10_linux gives normal entries "$GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT".
-    effective = '%s %s' % (values['GRUB_CMDLINE_LINUX'], values['GRUB_CMDLINE_LINUX_DEFAULT'])
+    effective = grub.entry_cmdline(values)
     plan.next_boot = managed_values(effective, params)
-    # 10_linux writes "linux <image> root=<device> ro <args>" and GRUB puts BOOT_IMAGE=<image> first.
-    plan.full_lines.append(('the GRUB linux line', ' '.join(_grub_line_prefix(host) + split_tokens(effective))))
+    plan.full_lines.append(('the GRUB linux line', ' '.join(grub.linux_line_prefix(host) + split_tokens(effective))))
     _check_next_boot(plan, 'after sourcing /etc/default/grub%s' % (' and grub.d/*.cfg' if len(sourced) > 1 else ''))
-    if update and (plan.files or _grub_cfg_is_stale(host, inputs)):
-        plan.commands.append((host.command(grub_regenerate_command(host)), 'regenerate grub.cfg'))
+    if update and (plan.files or grub.cfg_is_stale(host, inputs)):
+        plan.commands.append((host.command(grub.grub_regenerate_command(host)), 'regenerate grub.cfg'))
     return plan
 
 
@@ -661,9 +440,9 @@ def kernel_install_cmdline(host):
 def plan_systemd_boot(host, params):
     plan = Plan('systemd-boot', params, host.root)
     entry_dirs = find_entry_dirs(host)
-    entry_files = []
+    entry_paths = []
     for directory in entry_dirs:
-        entry_files.extend(sorted(glob.glob(os.path.join(directory, '*.conf')), reverse=True))
+        entry_paths.extend(reversed(entry_files(directory)))
     source, text = kernel_install_cmdline(host)
     tokens = split_tokens(text.strip())
     edited = edit_tokens(tokens, params, place=True)
@@ -671,9 +450,9 @@ def plan_systemd_boot(host, params):
     plan.add_file(host.path('/etc/kernel/cmdline'), host.read('etc/kernel/cmdline'), new_text,
                   'command line for kernels installed later (kernel-install; was read from /%s)' % source)
     plan.details['entry_dirs'] = entry_dirs
-    plan.details['entries'] = entry_files
+    plan.details['entries'] = entry_paths
     next_options = None
-    for path in entry_files:
+    for path in entry_paths:
         with open(path) as handle:
             before = handle.read()
         after = edit_entry(before, params)
@@ -688,7 +467,7 @@ def plan_systemd_boot(host, params):
         install_tokens.append('systemd.machine_id=' + 'x' * 32)
     plan.full_lines.append(('/etc/kernel/cmdline for kernels installed later', ' '.join(install_tokens)))
     for change in plan.files:
-        if change.path in entry_files:
+        if change.path in entry_paths:
             # systemd-boot adds initrd=<path> for each initrd line of a Type #1 entry.
             initrds = ['initrd=' + line.split(None, 1)[1].strip() for line in change.after.splitlines()
                        if re.fullmatch(r'\s*initrd\s+\S.*', line)]
@@ -746,21 +525,6 @@ def check_length(plan, size_and_machine):
         raise CmdlineError('%s would be %d bytes long; the kernel on %s keeps %d (COMMAND_LINE_SIZE %d) and '
                            'drops the rest, parameters included; shorten the command line'
                            % (longest[1], longest[0], machine, limit, size))
-
-
-def _grub_line_prefix(host):
-    """BOOT_IMAGE=, root= and ro as grub-mkconfig and GRUB put them before the variables' parameters.
-
-    The running kernel's /proc/cmdline gives root= (and rootflags=); the image is the longest of its
-    BOOT_IMAGE and the kernels in /boot, as a newer kernel may have a longer release.
-    """
-    running = split_tokens(host.read('proc/cmdline') or '')
-    values = dict((token.split('=', 1)[0], token.split('=', 1)[1]) for token in running if '=' in token)
-    images = [values['BOOT_IMAGE']] if 'BOOT_IMAGE' in values else []
-    images.extend('/boot/' + os.path.basename(path) for path in glob.glob(host.path('boot/vmlinuz-*')))
-    image = max(images, key=len) if images else _IMAGE_GUESS
-    prefix = ['BOOT_IMAGE=' + image, 'root=' + values.get('root', _ROOT_GUESS), 'ro']
-    return prefix + [token for token in running if token.startswith('rootflags=')]
 
 
 def check_dropin_name(name, error=None):

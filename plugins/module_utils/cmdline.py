@@ -16,11 +16,16 @@ checked against the C functions of the kernel source by a property test:
 - a lone ``--`` ends the kernel's parameters: what follows is for init, up to a second
   lone ``--``, after which the kernel drops the rest.
 A parameter given twice keeps every value; the kernel's handlers use the last.
+
+The editing helpers (``split_tokens``, ``edit_tokens``) work on raw tokens, so a line
+is rewritten without touching what is not managed; every bootloader writer uses them.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import os
 
 from .validation import ValidationError, require
 
@@ -163,3 +168,73 @@ def format_param(name, value):
     if value == '' or any(c in KERNEL_SPACE for c in value):
         return '%s="%s"' % (name, value)
     return '%s=%s' % (name, value)
+
+
+# ---------------------------------------------------------------- command lines as tokens, for editing
+
+def split_tokens(text):
+    """Split a command line into raw tokens by the kernel's rules (white space outside double quotes)."""
+    tokens = []
+    current = []
+    in_quote = False
+    for char in text:
+        if char.isspace() and not in_quote:
+            if current:
+                tokens.append(''.join(current))
+                current = []
+            continue
+        if char == '"':
+            in_quote = not in_quote
+        current.append(char)
+    if current:
+        tokens.append(''.join(current))
+    return tokens
+
+
+def token_param(token):
+    """(canonical name, value) of one raw token; value None for a bare flag."""
+    parsed = parse_cmdline(token).params
+    if not parsed:
+        return None, None
+    return parsed[0]
+
+
+def edit_tokens(tokens, params, place):
+    """Tokens with the managed parameters applied.
+
+    Every token of a managed name goes, except the first one of a present
+    parameter that already has the wanted value (so a host that is right is left
+    byte for byte). With ``place`` the present parameters that are missing are
+    appended, before a ``--`` (what follows it belongs to init).
+    """
+    managed = dict((param.key, param) for param in params)
+    try:
+        dashes = tokens.index('--')
+    except ValueError:
+        dashes = len(tokens)
+    head, tail = tokens[:dashes], tokens[dashes:]
+    kept = []
+    placed = set()
+    for token in head:
+        key, value = token_param(token)
+        param = managed.get(key)
+        if param is None:
+            kept.append(token)
+        elif place and param.state == 'present' and key not in placed and value == param.value:
+            kept.append(token)
+            placed.add(key)
+    if place:
+        kept.extend(param.render() for param in params if param.state == 'present' and param.key not in placed)
+    return kept + tail
+
+
+def release_of_kernel_path(path):
+    """'6.12.117-hyperion' from '/boot/vmlinuz-6.12.117-hyperion' (Arch: the pkgbase, 'linux-lts').
+
+    The image path of a linux line, a BLS entry or grubby's kernel=, whichever bootloader names it.
+    """
+    base = os.path.basename(path or '')
+    for prefix in ('vmlinuz-', 'vmlinux-', 'kernel-', 'bzImage-'):
+        if base.startswith(prefix):
+            return base[len(prefix):]
+    return base or None

@@ -27,6 +27,7 @@ import glob
 import os
 import tempfile
 
+from . import grub
 from .errors import HyperionError, SourceError
 # One reader for the whole collection: facts gathering already reports an unreadable file this way.
 from .facts import read_text as read_file
@@ -38,7 +39,7 @@ ESP_CANDIDATES = ('efi', 'boot', 'boot/efi')
 EFI_GLOBAL_GUID = '8be4df61-93ca-11d2-aa0d-00e098032b8c'
 
 __all__ = ['BIN_DIRS', 'EFI_GLOBAL_GUID', 'ESP_CANDIDATES', 'Host', 'atomic_write', 'detect_bootloader',
-           'find_entry_dirs', 'has_systemd_boot', 'read_efi_bool', 'read_file', 'secure_boot_state']
+           'entry_files', 'find_entry_dirs', 'has_systemd_boot', 'read_efi_bool', 'read_file', 'secure_boot_state']
 
 
 class Host(object):
@@ -49,6 +50,9 @@ class Host(object):
     (kernel_cmdline and boot_entry pass CmdlineError), so a failed or missing
     command is a message, never a traceback.
     """
+
+    # Where find_tool() looks, for messages that say so.
+    bin_dirs = BIN_DIRS
 
     def __init__(self, root, run, error=HyperionError):
         self.root = root
@@ -148,6 +152,11 @@ def find_entry_dirs(host):
     return found
 
 
+def entry_files(directory):
+    """The Type #1 entries of one directory find_entry_dirs() gave: its *.conf files, in name order."""
+    return sorted(glob.glob(os.path.join(directory, '*.conf')))
+
+
 def has_systemd_boot(host):
     """Whether a systemd-boot binary is installed on one of the ESP candidates."""
     for candidate in ESP_CANDIDATES:
@@ -165,8 +174,7 @@ def detect_bootloader(host):
         return 'grubby'
     if has_systemd_boot(host) and find_entry_dirs(host):
         return 'systemd-boot'
-    grub_tools = [tool for tool in ('update-grub', 'grub-mkconfig', 'grub2-mkconfig') if host.find_tool(tool)]
-    if host.read('etc/default/grub') is not None and grub_tools:
+    if grub.is_installed(host):
         return 'grub'
     return None
 

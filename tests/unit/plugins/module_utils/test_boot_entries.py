@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """boot_entries core on grub.cfg, grubenv and /etc/default/grub* captured from Debian trixie lab machines.
 
-The captures (tools/capture/capture-boot-entries.sh) are: one kernel as the lab image boots (GRUB_DEFAULT=0),
+The captures (workbench/capture/capture-boot-entries.sh) are: one kernel as the lab image boots (GRUB_DEFAULT=0),
 and the same machine after the Hyperion test kernel was installed with the running kernel pinned as the saved
 default and a one-time boot into the new kernel armed (grub-set-default, grub-reboot run by the module itself).
 """
@@ -19,8 +19,8 @@ import subprocess
 import pytest
 
 from ansible_collections.hyperion.kernel.plugins.module_utils import boot_entries
-from ansible_collections.hyperion.kernel.plugins.module_utils.boot_entries import (
-    BootEntryError, parse_grub_cfg, parse_grubenv, plan_boot_entry, resolve_grub_entry)
+from ansible_collections.hyperion.kernel.plugins.module_utils.boot_entries import BootEntryError, plan_boot_entry
+from ansible_collections.hyperion.kernel.plugins.module_utils.grub import parse_grub_cfg, parse_grubenv, resolve_grub_entry
 from ansible_collections.hyperion.kernel.plugins.module_utils.host import Host
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import FIXTURES, copy_fixture_tree
 

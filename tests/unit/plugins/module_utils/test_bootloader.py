@@ -16,11 +16,11 @@ import tempfile
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.hyperion.kernel.plugins.module_utils import bootloader
-from ansible_collections.hyperion.kernel.plugins.module_utils.cmdline import parse_cmdline
+from ansible_collections.hyperion.kernel.plugins.module_utils import bootloader, grub
+from ansible_collections.hyperion.kernel.plugins.module_utils.cmdline import edit_tokens, parse_cmdline, split_tokens
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import copy_fixture_tree
 from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import (
-    CmdlineError, apply_plan, edit_tokens, parse_grubby_info, plan_cmdline, split_tokens, validate_params)
+    CmdlineError, apply_plan, parse_grubby_info, plan_cmdline, validate_params)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'bootloader')
 SUITES = ('debian-bookworm', 'debian-trixie')
@@ -489,11 +489,11 @@ def _sourced(text, then):
 def test_rendered_dropin_sourced_by_sh_gives_back_the_command_line(pairs):
     params = validate_params([{'name': n, 'value': v} for n, v in pairs])
     tokens = [param.render() for param in params]
-    out = _sourced(bootloader.render_dropin(tokens), 'printf %s "$GRUB_CMDLINE_LINUX"')
+    out = _sourced(grub.render_dropin(tokens), 'printf %s "$GRUB_CMDLINE_LINUX"')
     assert out == ' ' + ' '.join(tokens)
     assert parse_cmdline(out).params == [(n.replace('-', '_'), v) for n, v in pairs]
     # The same parameters written into /etc/default/grub's GRUB_CMDLINE_LINUX_DEFAULT (no drop-ins).
-    main = bootloader.edit_grub_file('GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n', 'grub', params,
-                                     place_in='GRUB_CMDLINE_LINUX_DEFAULT')
+    main = grub.edit_grub_file('GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n', 'grub', params,
+                               place_in='GRUB_CMDLINE_LINUX_DEFAULT')
     out = _sourced(main, 'printf %s "$GRUB_CMDLINE_LINUX_DEFAULT"')
     assert parse_cmdline(out).params == [('quiet', None)] + [(n.replace('-', '_'), v) for n, v in pairs]
