@@ -22,6 +22,7 @@ import re
 
 from .errors import HyperionError
 from .bootloader import value_problem
+from .cmdline import normalize_name
 from .validation import describe, did_you_mean, is_valid
 
 # Rates the 8250/16550 driver and kgdboc's earlycon parser accept as written.
@@ -30,11 +31,6 @@ _TTY_RE = re.compile(r'tty[A-Za-z]+[0-9]+')
 # Set by the role from its own variables: an extra entry may not fight them.
 MANAGED_NAMES = ('kgdboc', 'kgdbwait', 'sysrq_always_enabled')
 KGDB_OPTION = 'CONFIG_KGDB_SERIAL_CONSOLE'
-
-
-def canonical_name(name):
-    """The kernel compares parameter names with '-' and '_' as one character."""
-    return name.replace('-', '_')
 
 
 def parse_kgdboc(value):
@@ -84,8 +80,8 @@ def check_extra_params(params, known_names, host_module_params=()):
         return []
     if not isinstance(params, list):
         raise HyperionError('extra parameters must be a list of {name, value, state}')
-    known = set(canonical_name(n) for n in known_names)
-    exposed = set(canonical_name(n) for n in host_module_params)
+    known = set(normalize_name(n) for n in known_names)
+    exposed = set(normalize_name(n) for n in host_module_params)
     problems, result, seen = [], [], set()
     for index, entry in enumerate(params):
         where = 'extra parameter #%d' % (index + 1)
@@ -102,7 +98,7 @@ def check_extra_params(params, known_names, host_module_params=()):
             problems.append('%s: %s is not a kernel parameter name (letters, digits, "_", "." and "-", starting with '
                             'a letter or digit)' % (where, describe(name)))
             continue
-        canonical = canonical_name(name)
+        canonical = normalize_name(name)
         if canonical in MANAGED_NAMES:
             problems.append('%s: %s is managed by the role itself (use its own variable)' % (where, name))
             continue
