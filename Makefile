@@ -19,9 +19,9 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 HYPERION_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hyperion-kernel
 export HYPERION_LAB_CACHE ?= $(HYPERION_CACHE)/lab
 
-.PHONY: help setup venv link test test-lanes test-lane-1 test-lane-2 unit lint sanity changelog-lint clean docs
+.PHONY: help setup venv link test test-lanes test-lane-1 test-lane-2 unit test-workbench-unit lint sanity changelog-lint clean docs
 
-# Parts of `make test`. Fragments included below (lab/lab.mk, ...) append their own targets:
+# Parts of `make test`. Fragments included below (workbench/lab/lab.mk, ...) append their own targets:
 # - TEST_TARGETS run one after the other: the quick checks (seconds);
 # - TEST_PREPARE builds (or finds in the cache) what the long scenarios share, before they start;
 # - TEST_LANE_1 and TEST_LANE_2 are the long VM scenarios, two lanes side by side, each in order.
@@ -34,10 +34,10 @@ TEST_LANE_2 :=
 
 # Make fragments owned by subsystems (the VM lab, the kernel package pipeline).
 # Included before the `test` rule: prerequisites are expanded when a rule is read.
--include lab/lab.mk
--include packaging/kernel.mk
-# One fragment per role family or playbook area (mk/<area>.mk), each appending its own targets.
--include $(sort $(wildcard mk/*.mk))
+-include workbench/lab/lab.mk
+-include workbench/packaging/kernel.mk
+# One fragment per role family or playbook area (workbench/mk/<area>.mk), each appending its own targets.
+-include $(sort $(wildcard workbench/mk/*.mk))
 # ansible-lint and ansible-test sanity take minutes of CPU and no VM: they end the shorter lane
 # (host_config ends long before the rollout scenario) instead of holding both lanes back.
 TEST_LANE_2 += lint sanity
@@ -63,14 +63,14 @@ $(COLLECTION_LINK):
 link: $(COLLECTION_LINK)
 
 setup: venv link ## create .venv (pinned tools) and link the collection for ansible
-# The Debian packages of lab/debian-packages.txt that a target needs, checked before its first long
+# The Debian packages of workbench/lab/debian-packages.txt that a target needs, checked before its first long
 # step: `packages-lab,build` checks the groups lab and build (and base). As root, the missing ones
 # are installed with apt-get (as .ci/run does); otherwise the check stops with one sentence naming
 # them and the command that installs them. Silent when everything is there.
 packages-%:
-	@lab/bin/debian-packages --for "make $(or $(MAKECMDGOALS),$@)" $*
+	@workbench/lab/bin/debian-packages --for "make $(or $(MAKECMDGOALS),$@)" $*
 
-# kernel-package's rule is in packaging/kernel.mk; its check is added here.
+# kernel-package's rule is in workbench/packaging/kernel.mk; its check is added here.
 kernel-package: packages-build
 
 test: $(TEST_TARGETS) ## the whole test suite, as CI runs it (quick checks, then two lanes of VM scenarios)
@@ -103,6 +103,12 @@ test-lane-1 test-lane-2: test-lane-%:
 
 unit: setup ## the collection's unit tests (pytest, captured data, property tests)
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q tests/unit
+
+# The workbench's own quick tests (the benchmark harness, the shipped inventories); the VM lab's are
+# test-lab-unit (workbench/lab/lab.mk).
+test-workbench-unit: setup ## the workbench's unit tests: benchmark harness, shipped inventories
+	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q -p no:cacheprovider workbench/tests/unit
+TEST_TARGETS += test-workbench-unit
 
 lint: setup ## ansible-lint with the production profile
 	$(BIN)/ansible-lint --profile production

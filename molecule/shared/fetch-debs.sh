@@ -9,8 +9,8 @@ SUITE=$1 OUTDIR=$(realpath -m "$2")
 shift 2
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel)
-# shellcheck source=../../tools/capture/lib-apt.sh disable=SC1091
-. "$ROOT/tools/capture/lib-apt.sh"
+# shellcheck source=../../workbench/capture/lib-apt.sh disable=SC1091
+. "$ROOT/workbench/capture/lib-apt.sh"
 mkdir -p "$OUTDIR"
 chmod 0755 "$OUTDIR"
 private_apt "$OUTDIR/.apt" "$SUITE" 2>/dev/null

@@ -40,7 +40,7 @@ def run_command(argv):
 def captured_output_name(argv):
     """The file a capture tree keeps the output of ARGV in: ``tc -j qdisc show`` -> cmd/tc-j-qdisc-show.json.
 
-    The layout of tools/capture/capture-state.sh (see tests/unit/fixtures/README.md).
+    The layout of workbench/capture/capture-state.sh (see tests/unit/fixtures/README.md).
     """
     name = '-'.join(word.lstrip('-') for word in argv)
     return os.path.join('cmd', name + ('.json' if '-j' in argv else '.txt'))

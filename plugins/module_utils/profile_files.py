@@ -86,7 +86,7 @@ def load_data(path):
         except ImportError:
             raise ProfileError('reading %s needs PyYAML (pip install PyYAML), or give the profile as JSON' % path)
         # The C loader (libyaml) when PyYAML has it: resolving the profile for every host of a
-        # large fleet is the controller's biggest cost in an audit (see bench/README.md).
+        # large fleet is the controller's biggest cost in an audit (see workbench/bench/README.md).
         loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
         try:
             data = yaml.load(text, Loader=loader)  # nosec B506 - a safe loader either way

@@ -4,7 +4,7 @@
 """The kernel source tree the build role fetches, for tests that compare with the kernel's own C code.
 
 HYPERION_KERNEL_SOURCE names a tree; else the newest unpacked tree of the cache that
-packaging/fetch-linux-source.sh fills (HYPERION_CACHE, else XDG_CACHE_HOME or ~/.cache, then
+workbench/packaging/fetch-linux-source.sh fills (HYPERION_CACHE, else XDG_CACHE_HOME or ~/.cache, then
 hyperion-kernel/kernel-source/<package>_<version>/tree). With HYPERION_REQUIRE_KERNEL_SOURCE=1
 (make unit-kernel-source, which runs after make test's kernel-package) a missing tree fails the
 test instead of skipping it.
@@ -51,7 +51,7 @@ def require_tree():
     if tree is None:
         where = os.environ.get('HYPERION_KERNEL_SOURCE') or os.path.join(_cache_dir(), '*', 'tree')
         reason = ('no kernel source tree with lib/cmdline.c at %s (make kernel-package or '
-                  'packaging/fetch-linux-source.sh fetches it; make unit-kernel-source runs this test after it)' % where)
+                  'workbench/packaging/fetch-linux-source.sh fetches it; make unit-kernel-source runs this test after it)' % where)
         if os.environ.get('HYPERION_REQUIRE_KERNEL_SOURCE') == '1':
             pytest.fail(reason)
         pytest.skip(reason)

@@ -13,7 +13,7 @@ tests, lookup() and query() calls), the role templates, and the plugins' Python 
 are resolved through ansible-core's own routing (`sysctl` is ansible.posix.sysctl).
 
 The molecule scenarios run with only the installed collection and its declared dependencies
-visible (mk/collection.mk), so they are held to the same rule.
+visible (workbench/mk/collection.mk), so they are held to the same rule.
 """
 
 from __future__ import absolute_import, division, print_function

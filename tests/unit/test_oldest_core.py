@@ -19,7 +19,7 @@ from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT
 def test_make_test_oldest_core_pins_the_minor_version_requires_ansible_names():
     with open(os.path.join(ROOT, 'meta', 'runtime.yml')) as handle:
         claimed = re.fullmatch(r'>=(\d+)\.(\d+)\.(\d+)', yaml.safe_load(handle)['requires_ansible']).groups()
-    with open(os.path.join(ROOT, 'tests', 'oldest-core', 'requirements.txt')) as handle:
+    with open(os.path.join(ROOT, 'workbench', 'tests', 'oldest-core', 'requirements.txt')) as handle:
         pins = dict(line.strip().split('==') for line in handle if '==' in line and not line.startswith('#'))
     pinned = pins['ansible-core'].split('.')
     assert pinned[:2] == list(claimed[:2]), (pins['ansible-core'], claimed)

@@ -4,8 +4,8 @@
 """The role READMEs: variables tables that match meta/argument_specs.yml, example playbooks that use real options.
 
 Each roles/<role>/README.md carries, between its "generated from meta/argument_specs.yml" markers, one
-table per entry point that tools/role-docs (`make role-docs`) makes from the role's argument spec. In
-the repository the generator's own check runs (`tools/role-docs --check`: a stale README fails the
+table per entry point that workbench/tools/role-docs (`make role-docs`) makes from the role's argument spec. In
+the repository the generator's own check runs (`workbench/tools/role-docs --check`: a stale README fails the
 test, named). The collection tarball ships the READMEs and the specs but not the generator (a tool of
 the repository, galaxy.yml's build_ignore), so the tables are also read back here and compared with the
 specs directly, everywhere: every option and suboption in the spec's order, its type, elements,
@@ -37,8 +37,8 @@ from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT
 COLLECTION = 'hyperion.kernel'
 BEGIN = '<!-- BEGIN generated from meta/argument_specs.yml -->'
 END = '<!-- END generated from meta/argument_specs.yml -->'
-GENERATOR = os.path.join(ROOT, 'tools', 'role-docs')
-needs_generator = pytest.mark.skipif(not os.path.isfile(GENERATOR), reason='tools/role-docs is a tool of the repository, '
+GENERATOR = os.path.join(ROOT, 'workbench', 'tools', 'role-docs')
+needs_generator = pytest.mark.skipif(not os.path.isfile(GENERATOR), reason='workbench/tools/role-docs is a tool of the repository, '
                                      'which the collection tarball leaves out (the tables are checked against the specs below)')
 
 # Ansible's markup that must not be left in a table: C(x), V(x), O(x), M(x), ...

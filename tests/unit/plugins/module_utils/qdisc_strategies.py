@@ -5,7 +5,7 @@
 
 The numbers cluster around the limits the planner enforces (and a little beyond them), so the
 samples hold plans that validate and plans that are refused. The unit property tests and the lab VM
-test (tests/lab/test_lab_vm.py, which applies a fixed-seed sample with the real tc) share them.
+test (workbench/tests/lab/test_lab_vm.py, which applies a fixed-seed sample with the real tc) share them.
 """
 
 from __future__ import absolute_import, division, print_function

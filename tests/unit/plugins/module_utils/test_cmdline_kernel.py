@@ -81,7 +81,7 @@ def kernel_next_arg(tmp_path_factory):
     """Path of the compiled harness."""
     tree = require_tree()
     if shutil.which('gcc') is None:
-        # lab/debian-packages.txt has gcc in the build group, which .ci/run and make kernel-package install.
+        # workbench/lab/debian-packages.txt has gcc in the build group, which .ci/run and make kernel-package install.
         reason = 'no gcc to build the kernel\'s next_arg() (apt-get install gcc)'
         if os.environ.get('HYPERION_REQUIRE_KERNEL_SOURCE') == '1':
             pytest.fail(reason)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Preflight core on captured data: the /boot of a Debian trixie lab machine (file sizes recreated as sparse
 files from the capture's listing), the PE headers of Debian's signed kernel and of the unsigned Hyperion test
-kernel (tools/capture/kernel-image-head.sh), EFI variable files in efivarfs layout."""
+kernel (workbench/capture/kernel-image-head.sh), EFI variable files in efivarfs layout."""
 
 from __future__ import absolute_import, division, print_function
 

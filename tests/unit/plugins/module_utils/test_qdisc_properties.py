@@ -7,7 +7,7 @@
 - validation refuses anything else with a HyperionError, never a Python exception;
 - tc's number grammar: a unit follows its number without a space, fractions truncate as in tc.
 
-That the real tc accepts what validates is tests/lab/test_lab_vm.py (same strategies, a fixed sample).
+That the real tc accepts what validates is workbench/tests/lab/test_lab_vm.py (same strategies, a fixed sample).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -122,7 +122,7 @@ def test_regeneration_failure_is_reported(grub_root, capsys):
 
 
 @pytest.mark.skipif(not os.environ.get('HYPERION_E2E_GRUB_ROOT'),
-                    reason='needs a chroot with GRUB installed (KEEP_ROOT of tools/capture/fetch-bootloader-files.sh)')
+                    reason='needs a chroot with GRUB installed (KEEP_ROOT of workbench/capture/fetch-bootloader-files.sh)')
 def test_end_to_end_in_a_real_chroot(capsys):
     root = os.environ['HYPERION_E2E_GRUB_ROOT']
     args = {'params': PARAMS, 'root': root}

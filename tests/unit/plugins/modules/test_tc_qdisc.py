@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """tc_qdisc: the module over captured tc/ip output, and its recorded run on a real kernel.
 
-The recorded run (tests/unit/fixtures/tc-qdisc-vm/) is tools/capture/tc-qdisc-in-vm.sh:
+The recorded run (tests/unit/fixtures/tc-qdisc-vm/) is workbench/capture/tc-qdisc-in-vm.sh:
 Debian trixie's kernel under qemu, the module run step by step as Ansible runs it.
 """
 
@@ -158,7 +158,7 @@ def vm_run(request):
 
 
 def test_a_recorded_run_exists():
-    assert VM_RUNS, 'run tools/capture/tc-qdisc-in-vm.sh trixie tests/unit/fixtures/tc-qdisc-vm'
+    assert VM_RUNS, 'run workbench/capture/tc-qdisc-in-vm.sh trixie tests/unit/fixtures/tc-qdisc-vm'
 
 
 def test_vm_run_had_the_multi_queue_links(vm_run):
@@ -209,7 +209,7 @@ def test_vm_check_mode_changes_nothing(vm_run):
 
 def test_vm_other_root_kind_is_deleted_then_created(vm_run):
     # A record of the planner before it grafted by replace (2026-11): a root of another kind is now replaced
-    # without the delete (test_qdisc_plan.py, and on a real kernel tests/lab/test_lab_vm.py).
+    # without the delete (test_qdisc_plan.py, and on a real kernel workbench/tests/lab/test_lab_vm.py).
     step = vm_run['by_name']['cake-to-fq_codel']
     assert [a[2] for a in step['result']['actions']] == ['del', 'replace']
     root = step['tree_after'][0]

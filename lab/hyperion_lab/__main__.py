@@ -1,6 +1,0 @@
-"""Allow `python3 -m hyperion_lab` with lab/ on PYTHONPATH."""
-import sys
-
-from hyperion_lab.cli import main
-
-sys.exit(main())

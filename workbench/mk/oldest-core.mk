@@ -1,0 +1,20 @@
+# The collection claims ansible-core >= meta/runtime.yml's requires_ansible: its unit tests run on that
+# oldest minor version too (the newest patch of it, workbench/tests/oldest-core/requirements.txt), in a venv of
+# their own, with the declared dependencies from the installed copy (the `ansible` package that has them
+# needs a newer ansible-core). `make unit` is the newest ansible-core, the pin of constraints.txt.
+OLDEST_CORE_VENV := $(BUILD)/venv-oldest-core
+
+.PHONY: test-oldest-core
+
+$(OLDEST_CORE_VENV)/bin/ansible: workbench/tests/oldest-core/requirements.txt
+	rm -rf $(OLDEST_CORE_VENV)
+	$(PYTHON) -m venv $(OLDEST_CORE_VENV)
+	$(OLDEST_CORE_VENV)/bin/pip install --quiet --upgrade pip
+	$(OLDEST_CORE_VENV)/bin/pip install --quiet -r workbench/tests/oldest-core/requirements.txt
+	touch $@
+
+test-oldest-core: setup collection-install $(OLDEST_CORE_VENV)/bin/ansible ## the unit tests on the oldest ansible-core the collection claims
+	PYTHONPATH=$(CURDIR)/$(BUILD)/collections HYPERION_TEST_DEPENDENCIES="$$(readlink -e $(COLLECTION_INSTALLED))" \
+	  $(OLDEST_CORE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit
+
+TEST_LANE_2 += test-oldest-core
