@@ -87,6 +87,11 @@ def zram_check_offered(primary, recompression, multi_comp, offered):
     return zram_plan.check_offered(primary, recompression, bool(multi_comp), offered)
 
 
+def zram_live_safe(state, reserve_kib):
+    """Whether the zram swap may be stopped and rebuilt now: its pages fit in MemAvailable with RESERVE_KIB to spare."""
+    return zram_plan.live_rebuild_is_safe(state, reserve_kib)
+
+
 def qdisc_batch(qdiscs, device):
     """The tc -batch text that builds a qdisc plan on a device with the kernel default."""
     return qdisc_boot.batch_text(device, qdiscs)
@@ -102,5 +107,5 @@ class FilterModule(object):
     def filters(self):
         functions = (kgdboc_tty, kgdboc_problems, kernel_extra_params, kernel_cmdline_policy, zram_size_mib,
                      zram_ratio_expression, zram_compression, zram_generator_conf, zram_role_inputs, zram_offered_algorithms,
-                     zram_check_offered, qdisc_batch, default_route_qdisc)
+                     zram_check_offered, zram_live_safe, qdisc_batch, default_route_qdisc)
         return dict((f.__name__, _guard(f)) for f in functions)

@@ -420,3 +420,21 @@ def live_swap_state(swaps, device):
 def swapoff_is_safe(used_kib, mem_available_kib, reserve_kib=131072):
     """Whether the pages in a swap fit into free memory with a reserve left over."""
     return used_kib + reserve_kib <= mem_available_kib
+
+
+def zram_swap_used_kib(swaps):
+    """KiB in use on every zram swap (/dev/zram*) of parse_proc_swaps() entries: what stopping them moves into RAM."""
+    return sum(swap.get('used_kib') or 0 for swap in swaps or () if swap.get('filename', '').startswith('/dev/zram'))
+
+
+def live_rebuild_is_safe(state, reserve_kib):
+    """Whether the zram role may stop and rebuild the zram swap now, from kernel_facts' hyperion_kernel STATE.
+
+    swapoff_is_safe() for the pages of every zram swap against MemAvailable (none read counts as 0, so
+    the rebuild waits for a reboot), with RESERVE_KIB (zram_live_reserve_kib) to spare.
+    """
+    zram = (state or {}).get('zram')
+    if not isinstance(zram, dict):
+        raise HyperionError('the host\'s zram facts are missing: kernel_facts must gather the zram subset')
+    reserve = bounded_int(reserve_kib, 'zram_live_reserve_kib', 0, LIVE_RESERVE_KIB_MAX)
+    return swapoff_is_safe(zram_swap_used_kib(zram.get('swaps')), zram.get('mem_available_kib') or 0, reserve)

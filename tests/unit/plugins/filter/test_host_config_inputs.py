@@ -34,3 +34,11 @@ def test_the_role_inputs_name_every_missing_variable():
     assert 'zram_package' in str(excinfo.value) and 'zram_live_reserve_kib' in str(excinfo.value)
     with pytest.raises(AnsibleFilterError, match='must be a mapping'):
         FILTERS['zram_role_inputs'](['zram0'])
+
+
+def test_the_live_rebuild_decision_is_zram_plans():
+    state = {'zram': {'swaps': [{'filename': '/dev/zram0', 'used_kib': 1000}], 'mem_available_kib': 1100}}
+    assert FILTERS['zram_live_safe'](state, 100) is True
+    assert FILTERS['zram_live_safe'](state, '101') is False
+    with pytest.raises(AnsibleFilterError, match='zram facts are missing'):
+        FILTERS['zram_live_safe']({'kernel': {}}, 100)

@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.hyperion.kernel.plugins.module_utils import zram_plan
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+from ansible_collections.hyperion.kernel.plugins.module_utils.facts import gather_facts
 from ansible_collections.hyperion.kernel.plugins.module_utils.kconfig import read_config_file
 from ansible_collections.hyperion.kernel.plugins.module_utils.zram import parse_proc_swaps
 
@@ -156,3 +157,44 @@ def test_live_swap_of_the_capture():
     assert zram_plan.live_swap_state(swaps, 'zram1') is None
     assert zram_plan.swapoff_is_safe(swap['used_kib'], 500000)
     assert not zram_plan.swapoff_is_safe(swap['used_kib'], 100000)
+
+
+def test_live_rebuild_of_the_captured_guest_depends_on_the_reserve():
+    # 32768 KiB on zram0, 837640 KiB MemAvailable.
+    state = gather_facts(TRIXIE_VM, None, subsets=['zram'])
+    assert zram_plan.zram_swap_used_kib(state['zram']['swaps']) == 32768
+    assert zram_plan.live_rebuild_is_safe(state, 131072)
+    assert zram_plan.live_rebuild_is_safe(state, 837640 - 32768)
+    assert not zram_plan.live_rebuild_is_safe(state, 837640 - 32768 + 1)
+
+
+ZRAM0 = {'filename': '/dev/zram0', 'used_kib': 1000}
+ZRAM1 = {'filename': '/dev/zram1', 'used_kib': 500}
+DISK = {'filename': '/swapfile', 'used_kib': 10 ** 9}
+
+
+@pytest.mark.parametrize('swaps, available, reserve, safe', [
+    ([], 0, 0, True),                              # nothing to move back
+    ([ZRAM0], 1100, 100, True),                    # fits exactly
+    ([ZRAM0], 1099, 100, False),
+    ([ZRAM0, ZRAM1], 1600, 100, True),             # every zram swap counts
+    ([ZRAM0, ZRAM1], 1599, 100, False),
+    ([ZRAM0, DISK], 1100, 100, True),              # a disk swap stays on
+    ([ZRAM0], None, 0, False),                     # MemAvailable unread counts as none
+    ([ZRAM0], 2000, '1000', True),                 # -e zram_live_reserve_kib=1000 arrives as a string
+    ([ZRAM0], 2000, '1001', False),
+])
+def test_live_rebuild_needs_room_for_every_zram_swaps_pages(swaps, available, reserve, safe):
+    state = {'zram': {'swaps': swaps, 'mem_available_kib': available}}
+    assert zram_plan.live_rebuild_is_safe(state, reserve) is safe
+
+
+@pytest.mark.parametrize('state, reserve, message', [
+    ({}, 0, 'zram facts are missing'),
+    (None, 0, 'zram facts are missing'),
+    ({'zram': {'swaps': []}}, -1, 'zram_live_reserve_kib must be from 0 to 67108864'),
+    ({'zram': {'swaps': []}}, 'lots', 'zram_live_reserve_kib must be a whole number'),
+])
+def test_live_rebuild_refuses_what_it_cannot_judge(state, reserve, message):
+    with pytest.raises(HyperionError, match=message):
+        zram_plan.live_rebuild_is_safe(state, reserve)
