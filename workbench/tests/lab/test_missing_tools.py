@@ -85,7 +85,7 @@ def test_the_build_group_is_the_build_roles_apt_list():
     with open(BUILD_ROLE_DEPENDENCIES, encoding="utf-8") as handle:
         tasks = yaml.safe_load(handle)
     install = next(task for task in tasks if "ansible.builtin.apt" in task)
-    role_packages = install["vars"]["build__apt_packages"]
+    role_packages = install["vars"]["__build_apt_packages"]
     listed = [package for package, groups, _commands in list_entries() if "build" in groups]
     assert sorted(listed) == sorted(role_packages)
 
