@@ -368,21 +368,18 @@ def check_role_inputs(values):
     missing = sorted(name for name in ROLE_INPUTS if name not in values)
     if missing:
         raise HyperionError('the zram role\'s variables lack %s' % ', '.join(missing))
-
-    def named(name, function, *args):
-        return function(values[name], name, *args)
-
-    named('zram_device', lambda v, n: require('zram_device', v, n))
+    require('zram_device', values['zram_device'], 'zram_device')
     if values.get('zram_kernel_release'):
-        named('zram_kernel_release', lambda v, n: require('kernel_release', v, n))
+        require('kernel_release', values['zram_kernel_release'], 'zram_kernel_release')
     for name in ('zram_compression_algorithm', 'zram_recompression_algorithm'):
         if values.get(name) is not None:
-            named(name, lambda v, n: require('kernel_algorithm', v, n))
+            require('kernel_algorithm', values[name], name)
     if values.get('zram_size') is not None:
-        named('zram_size', lambda v, n: single_line(str(v), n, allow_empty=False))
+        single_line(str(values['zram_size']), 'zram_size', allow_empty=False)
     if values.get('zram_swap_priority') is not None:
-        named('zram_swap_priority', bounded_int, SWAP_PRIORITY_MIN, SWAP_PRIORITY_MAX, "swapon's priorities")
-    named('zram_live_reserve_kib', bounded_int, 0, LIVE_RESERVE_KIB_MAX)
+        bounded_int(values['zram_swap_priority'], 'zram_swap_priority', SWAP_PRIORITY_MIN, SWAP_PRIORITY_MAX,
+                    "swapon's priorities")
+    bounded_int(values['zram_live_reserve_kib'], 'zram_live_reserve_kib', 0, LIVE_RESERVE_KIB_MAX)
     recompress_params(values['zram_recompression_params'] or '', values.get('zram_recompression_algorithm'))
     timespan_seconds(values['zram_recompress_on_boot_sec'], 'zram_recompress_on_boot_sec')
     timespan_seconds(values['zram_recompress_interval'], 'zram_recompress_interval', RECOMPRESS_INTERVAL_MIN_S)
@@ -391,7 +388,7 @@ def check_role_inputs(values):
             raise HyperionError('%s must be a list, got %r' % (name, values[name]))
         for index, entry in enumerate(values[name]):
             require(kind, entry, '%s[%d]' % (name, index))
-    named('zram_package', lambda v, n: require('package_name', v, n))
+    require('package_name', values['zram_package'], 'zram_package')
     return True
 
 
