@@ -19,8 +19,15 @@ description:
   - Runs at the end of every run, also when a play stops early on C(max_fail_percentage) or
     C(any_errors_fatal); hosts the run never reached are reported as C(not_reached).
   - The record of a host holds the last C(hyperion.kernel.profile_check) result (kernel release,
-    counts, failing items), failed and unreachable tasks, and the outcome a playbook sets with
-    C(ansible.builtin.set_fact) of C(hyperion_report_outcome) and C(hyperion_report_reason) (or C(rollout_report_outcome), C(rollout_report_reason)).
+    counts, failing items), failed and unreachable tasks, and the outcome the host's playbook or role
+    publishes (below). No variable of a playbook or a role is read.
+  - "The outcome contract: C(ansible.builtin.set_stats) with C(per_host: true) and the key C(hyperion_report),
+    a mapping of any of C(outcome) (C(updated), C(unchanged), C(rolled_back), C(deferred), C(fell_back),
+    C(gate_failed), C(preflight_failed), C(failed), C(unreachable), C(compliant), C(drift); any other counts as
+    a failure), C(reason) (one line), C(release) (the release the run brings) and C(kernel_release) (the one
+    that runs). The callback reads it from the run's stats when the run ends, so what a host published before
+    it failed stays. C(aggregate: true), set_stats' default, merges the mappings key by key (a later value
+    wins); C(aggregate: false) replaces the host's mapping."
   - Writes nothing for ad-hoc commands (C(ansible -m ...)).
 author:
   - Hyperion kernel project (@hyperion-kernel)
@@ -174,6 +181,7 @@ class CallbackModule(CallbackBase):
         if self._playbook == _ADHOC_PLAYBOOK:
             return
         self._close_play()
+        self._fold_stats(stats)
         aborted = self._stopped_early or (self._plays_total and self._plays_started < self._plays_total)
         finished = _now()
         report = fleet_report.build_report(self._playbook or 'run', self._hosts,
@@ -190,6 +198,15 @@ class CallbackModule(CallbackBase):
             self._display.display(line, color=None if number else ('green' if report['ok'] else 'red'))
         if directory:
             self._display.display('Report: %s' % os.path.join(directory, 'report.html'))
+
+    def _fold_stats(self, stats):
+        # set_stats with per_host: true keeps each host's data under its name; '_run' holds the run-wide
+        # data (per_host: false), which speaks for no host.
+        custom = getattr(stats, 'custom', None) or {}
+        for name, data in custom.items():
+            if name == '_run' or not isinstance(data, dict) or fleet_report.REPORT_STATS_KEY not in data:
+                continue
+            fleet_report.record_report(self._record(name), data[fleet_report.REPORT_STATS_KEY])
 
     def _write(self, report, finished):
         base = os.path.abspath(os.path.expanduser(self.get_option('report_dir')))

@@ -6,11 +6,11 @@ JUnit XML, Markdown and HTML, plus the short summary printed at the end of a run
 
 Pure functions on plain data so the callback plugin stays thin and the logic is unit-tested.
 
-How a playbook talks to the report (no other coupling):
+How a playbook or a role talks to the report (no other coupling; no variable of theirs is read):
   - every result of ``hyperion.kernel.profile_check`` is kept (the last one per host wins);
-  - a ``set_fact`` of ``hyperion_report_outcome`` (and optionally ``hyperion_report_reason``,
-    ``hyperion_report_release``, ``hyperion_report_kernel_release``; the rollout role uses the
-    prefix ``rollout_report_``) sets the host's outcome explicitly (deploy: updated, deferred, ...);
+  - ``ansible.builtin.set_stats`` with ``per_host: true`` and the key ``hyperion_report`` (REPORT_STATS_KEY),
+    a mapping of any of REPORT_FIELDS, sets the host's outcome explicitly (deploy: updated, deferred, ...);
+    the callback reads it from the run's stats at the end (``record_report``);
   - failed and unreachable results are listed with their task name and message;
   - a host of the run that produced no result at all was never reached (a stopped rollout).
 """
@@ -25,9 +25,10 @@ import xml.etree.ElementTree as ET
 
 REPORT_SCHEMA_VERSION = 1
 
-# Facts a playbook sets to speak to the report: <prefix>outcome, reason, release (the target),
-# kernel_release (what runs). Roles use their own prefix (ansible-lint's role variable rule).
-REPORT_FACT_PREFIXES = ('hyperion_report_', 'rollout_report_')
+# The custom stat (set_stats, per host) a playbook or a role gives the report, and its keys: outcome (one of
+# OUTCOMES), reason (one line), release (the release the run brings), kernel_release (the one that runs).
+REPORT_STATS_KEY = 'hyperion_report'
+REPORT_FIELDS = ('outcome', 'reason', 'release', 'kernel_release')
 
 PROFILE_CHECK_ACTIONS = frozenset(('hyperion.kernel.profile_check', 'profile_check'))
 # A failed assertion on the check's verdict is the drift itself, not another failure.
@@ -152,20 +153,28 @@ def record_result(record, status, task_name, action, result):
         record['failing_items'] = failing_items(result.get('items'))
         record['check_task'] = task_name
 
-    facts = result.get('ansible_facts') or {}
-    for prefix in REPORT_FACT_PREFIXES:
-        if facts.get(prefix + 'outcome'):
-            record['outcome'] = _text(facts[prefix + 'outcome'])
-            record['reason'] = _short(facts.get(prefix + 'reason')) or None
-        if facts.get(prefix + 'release'):
-            record['target_release'] = _text(facts[prefix + 'release'])
-        if facts.get(prefix + 'kernel_release'):
-            record['kernel_release'] = _text(facts[prefix + 'kernel_release'])
-
     if status == 'failed':
         is_check = (action in PROFILE_CHECK_ACTIONS and 'items' in result) or (
             action in ASSERT_ACTIONS and record['compliant'] is False)
         record['failures'].append({'task': task_name, 'msg': _failure_message(result), 'check': is_check})
+    return record
+
+
+def record_report(record, report):
+    """Fold what a host published under REPORT_STATS_KEY (a mapping of REPORT_FIELDS) into its record.
+
+    An outcome comes with its reason (none given: none); a release or kernel release given replaces the
+    one the results showed. Anything but a mapping, and keys outside REPORT_FIELDS, are left out.
+    Returns the record."""
+    if not isinstance(report, dict):
+        return record
+    if report.get('outcome'):
+        record['outcome'] = _text(report['outcome'])
+        record['reason'] = _short(report.get('reason')) or None
+    if report.get('release'):
+        record['target_release'] = _text(report['release'])
+    if report.get('kernel_release'):
+        record['kernel_release'] = _text(report['kernel_release'])
     return record
 
 

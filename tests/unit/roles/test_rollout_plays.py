@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import json
 import os
 import subprocess
@@ -75,3 +76,29 @@ def test_an_inventory_group_of_the_rollout_names_is_refused(tmp_path):
     assert 'the inventory has groups named hyperion_rollout_* (hyperion_rollout_batches)' in proc.stdout
     assert 'other' not in rows, rows
     assert 'PLAY [Preflight' not in proc.stdout
+
+
+def test_a_deferred_canary_is_reported_and_is_no_proof(tmp_path):
+    # A window that starts an hour from now: the controller's time is outside it.
+    start = datetime.datetime.now() + datetime.timedelta(hours=1)
+    window = '%s-%s' % (start.strftime('%H:%M'), (start + datetime.timedelta(hours=1)).strftime('%H:%M'))
+    host = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
+            'rollout_defer_active_sessions': False}
+    inventory = {'all': {'hosts': {'deferred': dict(host, rollout_maintenance_window=window), 'idle': host}}}
+    (tmp_path / 'inventory.yml').write_text(yaml.safe_dump(inventory))
+    role_play = [{'name': name, 'hosts': 'all', 'gather_facts': False, 'tasks': [{
+        'name': name, 'ansible.builtin.include_role': {'name': 'hyperion.kernel.rollout', 'tasks_from': tasks}}]}
+        for name, tasks in (('Defer', 'availability'), ('Prove', 'proven'))]
+    (tmp_path / 'playbook.yml').write_text(yaml.safe_dump(role_play))
+    proc = subprocess.run([PLAYBOOK, '-i', str(tmp_path / 'inventory.yml'), str(tmp_path / 'playbook.yml')],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          env=ansible_env(tmp_path), cwd=str(tmp_path), check=False)
+    assert proc.returncode != 0, proc.stdout
+    with open(str(tmp_path / 'reports' / 'latest' / 'report.json')) as handle:
+        rows = dict((row['host'], row) for row in json.load(handle)['hosts'])
+    assert rows['deferred']['outcome'] == 'deferred', rows
+    assert rows['deferred']['reason'].startswith('outside the maintenance window %s (controller time ' % window)
+    assert 'canary deferred is deferred (outside the maintenance window %s' % window in proc.stdout
+    # A host that published nothing was not rolled out: no proof either.
+    assert rows['idle']['outcome'] == 'failed', rows
+    assert 'canary idle is not rolled out ()' in rows['idle']['reason']

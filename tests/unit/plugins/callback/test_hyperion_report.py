@@ -77,8 +77,9 @@ def test_run_stopped_by_max_fail_percentage(tmp_path):
         msg: kernel did not come back
       when: inventory_hostname == 'one'
     - name: Report the others
-      ansible.builtin.set_fact:
-        hyperion_report_outcome: updated
+      ansible.builtin.set_stats:
+        data: {hyperion_report: {outcome: updated}}
+        per_host: true
 - name: Never reached
   hosts: fleet
   gather_facts: false
@@ -94,6 +95,56 @@ def test_run_stopped_by_max_fail_percentage(tmp_path):
     assert hosts == {'one': 'failed', 'two': 'not_reached', 'three': 'not_reached'}
     assert report['aborted'] and 'RUN STOPPED EARLY' in proc.stdout
     assert report['hosts'][0]['reason'] == 'Fail on the first host: kernel did not come back'
+
+
+def test_the_published_outcome_is_the_one_contract(tmp_path):
+    """set_stats per host under hyperion_report: merged key by key (set_stats' default), replaced with
+    aggregate: false, kept for a host that fails after it; run-wide stats and facts speak for no host."""
+    playbook = tmp_path / 'publish.yml'
+    playbook.write_text('''---
+- name: Publish outcomes
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: Publish the release first
+      ansible.builtin.set_stats:
+        data: {hyperion_report: {release: "7.0-{{ inventory_hostname }}"}}
+        per_host: true
+    - name: Publish the outcome of one
+      ansible.builtin.set_stats:
+        data: {hyperion_report: {outcome: fell_back, reason: came back on 6.12}}
+        per_host: true
+      when: inventory_hostname == 'one'
+    - name: Fail one after it published
+      ansible.builtin.fail:
+        msg: the kernel did not come back
+      when: inventory_hostname == 'one'
+    - name: Replace the report of two
+      ansible.builtin.set_stats:
+        data: {hyperion_report: {outcome: updated, reason: runs 7.0}}
+        per_host: true
+        aggregate: false
+      when: inventory_hostname == 'two'
+    - name: Publish for the run, not for a host
+      ansible.builtin.set_stats:
+        data: {hyperion_report: {outcome: deferred, reason: run-wide}}
+        per_host: false
+    - name: Set facts of the names earlier versions read
+      ansible.builtin.set_fact:
+        hyperion_report_outcome: deferred
+        rollout_report_outcome: deferred
+        hyperion_report: {outcome: deferred}
+''')
+    inventory = '[fleet]\n' + ''.join('%s ansible_connection=local ansible_python_interpreter=%s\n' % (name, sys.executable)
+                                      for name in ('one', 'two', 'three'))
+    proc, report, _latest = _run(tmp_path, str(playbook), inventory)
+    assert proc.returncode != 0
+    rows = dict((row['host'], row) for row in report['hosts'])
+    assert (rows['one']['outcome'], rows['one']['reason'], rows['one']['target_release']) == (
+        'fell_back', 'came back on 6.12', '7.0-one')
+    assert (rows['two']['outcome'], rows['two']['reason'], rows['two']['target_release']) == ('updated', 'runs 7.0', None)
+    assert (rows['three']['outcome'], rows['three']['target_release']) == ('ok', '7.0-three')
+    assert not report['aborted']
 
 
 @needs_repository

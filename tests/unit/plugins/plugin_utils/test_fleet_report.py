@@ -62,10 +62,8 @@ def test_check_run_drift_on_stock_kernel(stock_kernel_check):
 
 def test_outcome_precedence_and_not_reached(stock_kernel_check):
     hosts = {name: fr.new_host(name) for name in ('lab1', 'cafe1', 'cafe2', 'cafe3')}
-    fr.record_result(hosts['lab1'], 'ok', 'Note the outcome', 'ansible.builtin.set_fact',
-                     {'ansible_facts': {'hyperion_report_outcome': 'fell_back',
-                                        'hyperion_report_reason': 'came back on 6.12.117+deb13-amd64',
-                                        'hyperion_report_release': '6.12.117-hyperion-noroot'}})
+    fr.record_report(hosts['lab1'], {'outcome': 'fell_back', 'reason': 'came back on 6.12.117+deb13-amd64',
+                                     'release': '6.12.117-hyperion-noroot'})
     fr.record_result(hosts['cafe1'], 'unreachable', 'Gathering', 'ansible.builtin.setup',
                      {'msg': 'Failed to connect to the host via ssh: Connection refused', 'unreachable': True})
     fr.record_result(hosts['cafe2'], 'unreachable', 'Reboot', 'ansible.builtin.reboot', {'msg': 'drop'})
@@ -123,9 +121,7 @@ def test_failed_task_and_skipped_only_host():
 def test_renderers_are_well_formed(stock_kernel_check):
     hosts = {'cafe1': fr.new_host('cafe1'), 'x<&>"|': fr.new_host('x<&>"|')}
     fr.record_result(hosts['cafe1'], 'failed', 'Check', 'hyperion.kernel.profile_check', stock_kernel_check)
-    fr.record_result(hosts['x<&>"|'], 'ok', 'Defer', 'ansible.builtin.set_fact',
-                     {'ansible_facts': {'hyperion_report_outcome': 'deferred',
-                                        'hyperion_report_reason': 'active session: seat0 user "gamer" <tty1>'}})
+    fr.record_report(hosts['x<&>"|'], {'outcome': 'deferred', 'reason': 'active session: seat0 user "gamer" <tty1>'})
     report = fr.build_report('check', hosts, 's', 'f')
     data = json.loads(fr.to_json(report))
     assert data['schema_version'] == 1
@@ -165,9 +161,9 @@ def test_stopped_run_hosts_past_the_first_checks_only_are_not_reached():
     hosts = {'c1': fr.new_host('c1'), 'c2': fr.new_host('c2')}
     for rec in hosts.values():
         fr.record_result(rec, 'ok', 'Check the rollout variables', 'ansible.builtin.assert', {'changed': False})
-    fr.record_result(hosts['c1'], 'ok', 'Report', 'ansible.builtin.set_fact',
-                     {'ansible_facts': {'rollout_report_outcome': 'preflight_failed', 'rollout_report_reason': 'no GRUB'}})
     fr.record_result(hosts['c1'], 'failed', 'Stop at a failed preflight', 'ansible.builtin.fail', {'msg': 'no GRUB'})
+    # What the host published before it failed, read from the run's stats when the run ends.
+    fr.record_report(hosts['c1'], {'outcome': 'preflight_failed', 'reason': 'no GRUB'})
     report = fr.build_report('deploy', hosts, 'a', 'b', aborted=True)
     by_host = {r['host']: r for r in report['hosts']}
     assert by_host['c1']['outcome'] == 'preflight_failed'
@@ -175,6 +171,36 @@ def test_stopped_run_hosts_past_the_first_checks_only_are_not_reached():
     assert by_host['c2']['outcome'] == 'not_reached'
     # The same host in a run that went to the end is simply ok.
     assert fr.build_report('deploy', hosts, 'a', 'b')['hosts'][1]['outcome'] == 'ok'
+
+
+def test_published_report_fields():
+    rec = fr.new_host('ro-a')
+    fr.record_result(rec, 'ok', 'Check', 'hyperion.kernel.profile_check', _check_result(['gaming_cafe']))
+    fr.record_report(rec, {'outcome': 'updated', 'reason': 'runs 6.19.6-hyperion\n (was 6.12)',
+                           'release': '6.19.6-hyperion', 'kernel_release': '6.19.6-hyperion', 'extra': 'left out'})
+    row = fr.build_report('deploy', {'ro-a': rec}, 'a', 'b')['hosts'][0]
+    assert (row['outcome'], row['verdict'], row['reason']) == ('updated', 'pass', 'runs 6.19.6-hyperion (was 6.12)')
+    assert row['target_release'] == row['kernel_release'] == '6.19.6-hyperion'
+    assert 'extra' not in row
+    # An outcome without a reason has none (not the reason derived from the results).
+    fr.record_report(rec, {'outcome': 'deferred'})
+    assert fr.build_report('deploy', {'ro-a': rec}, 'a', 'b')['hosts'][0]['reason'] == ''
+    # Anything but a mapping is no report; keys without a value change nothing.
+    for value in (None, 'updated', ['updated'], {'outcome': '', 'release': None}):
+        fr.record_report(rec, value)
+    assert (rec['outcome'], rec['target_release']) == ('deferred', '6.19.6-hyperion')
+
+
+def test_facts_do_not_speak_to_the_report():
+    """The one contract is the published stat: no fact of a playbook or a role (the names of earlier
+    versions among them) sets an outcome."""
+    rec = fr.new_host('c1')
+    fr.record_result(rec, 'ok', 'Report', 'ansible.builtin.set_fact', {'ansible_facts': {
+        'hyperion_report_outcome': 'updated', 'rollout_report_outcome': 'updated', 'hyperion_report': {'outcome': 'updated'},
+        'rollout_report_release': 'x', 'hyperion_report_kernel_release': 'y'}})
+    assert (rec['outcome'], rec['target_release'], rec['kernel_release']) == (None, None, None)
+    assert fr.host_outcome(rec) == 'ok'
+    assert not [name for name in dir(fr) if 'FACT' in name]
 
 
 def test_changed_tasks_are_named_once_each():
@@ -233,8 +259,7 @@ def _reports(draw):
         elif kind == 'failed':
             fr.record_result(rec, 'failed', draw(_TEXT), 'ansible.builtin.apt', {'msg': draw(_TEXT)})
         elif kind == 'deferred':
-            fr.record_result(rec, 'ok', 'Defer', 'ansible.builtin.set_fact', {'ansible_facts': {
-                'hyperion_report_outcome': 'deferred', 'hyperion_report_reason': draw(_TEXT)}})
+            fr.record_report(rec, {'outcome': 'deferred', 'reason': draw(_TEXT)})
         else:
             fr.record_result(rec, 'changed', draw(_TEXT), 'ansible.builtin.copy', {'changed': True})
     return fr.build_report(draw(_TEXT), hosts, draw(_TEXT), draw(_TEXT))
