@@ -10,7 +10,6 @@ BIN := $(VENV)/bin
 BUILD := .build
 # ansible looks collections up as ansible_collections/<namespace>/<name>.
 COLLECTION_LINK := $(BUILD)/collections/ansible_collections/hyperion/kernel
-SANITY_TREE := $(BUILD)/sanity/ansible_collections/hyperion/kernel
 SANITY_VENV := $(BUILD)/sanity-venv
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -113,31 +112,39 @@ TEST_TARGETS += test-workbench-unit
 lint: setup ## ansible-lint with the production profile
 	$(BIN)/ansible-lint --profile production
 
-# ansible-test's own pinned sanity requirements, in a venv of their own: its --venv
-# mode would fetch a pip bootstrap script from outside the package registries.
-$(SANITY_VENV)/bin/ansible-test: constraints.txt
-	rm -rf $(SANITY_VENV)
-	$(PYTHON) -m venv $(SANITY_VENV)
-	$(SANITY_VENV)/bin/pip install --quiet ansible-core -c constraints.txt
-	$(SANITY_VENV)/bin/pip install --quiet $$(for f in $(SANITY_VENV)/lib/python3*/site-packages/ansible_test/_data/requirements/sanity.*.txt; do printf -- '-r %s ' "$$f"; done)
-	touch $@
-
-# ansible-test wants the collection at ansible_collections/hyperion/kernel and
-# refuses symlinked trees, so it gets a copy of exactly the files git knows.
-sanity: setup $(SANITY_VENV)/bin/ansible-test ## ansible-test sanity on a copy of the collection, offline
-	rm -rf $(BUILD)/sanity
-	mkdir -p $(SANITY_TREE)
-	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents -P {} $(SANITY_TREE)/
-	# ansible-test lists content through git; the copy sits in an ignored directory of
-	# this checkout, so it gets a repository of its own.
-	cd $(SANITY_TREE) && git init -q && git add -A
-	# ansible-test bootstraps pip into each sanity venv with a script it downloads
-	# from a host outside the registries; give it the offline equivalent.
-	for version in $$(sed -n "s/^ *pip='\([0-9.]*\)',\$$/\1/p" $(SANITY_VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); do \
+# ansible-test wants the collection at ansible_collections/hyperion/kernel and refuses symlinked
+# trees, so it gets a copy of exactly the files git knows. $(1): the venv of ansible-test, $(2): the
+# directory of the copy. ansible-test lists content through git, and the copy sits in an ignored
+# directory of this checkout, so it gets a repository of its own. ansible-test bootstraps pip into each
+# sanity venv with a script it downloads from a host outside the registries: it gets the offline
+# equivalent. The oldest ansible-core's run is workbench/mk/oldest-core.mk's.
+define run_sanity
+	rm -rf $(2)
+	mkdir -p $(2)/ansible_collections/hyperion/kernel
+	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents -P {} $(2)/ansible_collections/hyperion/kernel/
+	cd $(2)/ansible_collections/hyperion/kernel && git init -q && git add -A
+	for version in $$(sed -n "s/^ *pip='\([0-9.]*\)',\$$/\1/p" $(1)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); do \
 	  cache=$$HOME/.ansible/test/cache/get_pip_$$(echo $$version | tr . _).py; \
 	  [ -e "$$cache" ] || { mkdir -p "$$(dirname "$$cache")"; cp tests/sanity/offline_get_pip.py "$$cache"; }; \
 	done
-	cd $(SANITY_TREE) && PATH=$(CURDIR)/$(SANITY_VENV)/bin:$$PATH ansible-test sanity --python 3.11 --color no
+	cd $(2)/ansible_collections/hyperion/kernel && PATH=$(CURDIR)/$(1)/bin:$$PATH ansible-test sanity --python 3.11 --color no
+endef
+
+# ansible-test's own pinned sanity requirements, in a venv of their own ($(1)) with the ansible-core
+# of $(2): its --venv mode would fetch a pip bootstrap script from outside the package registries.
+define sanity_venv
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --quiet $(2)
+	$(1)/bin/pip install --quiet $$(for f in $(1)/lib/python3*/site-packages/ansible_test/_data/requirements/sanity.*.txt; do printf -- '-r %s ' "$$f"; done)
+	touch $(1)/bin/ansible-test
+endef
+
+$(SANITY_VENV)/bin/ansible-test: constraints.txt
+	$(call sanity_venv,$(SANITY_VENV),ansible-core -c constraints.txt)
+
+sanity: setup $(SANITY_VENV)/bin/ansible-test ## ansible-test sanity on a copy of the collection, offline
+	$(call run_sanity,$(SANITY_VENV),$(BUILD)/sanity)
 
 changelog-lint: setup ## antsibull-changelog lint of changelogs/fragments
 	$(BIN)/antsibull-changelog lint
