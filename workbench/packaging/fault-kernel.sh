@@ -66,6 +66,9 @@ case "$src" in "$good"/*) inner_src=${src#"$good"/}; mkdir -p "$work/$inner_src"
 # Inside the namespace $good shows $work: the same paths, the copy's files; bindeb-pkg writes the
 # packages next to obj/, so into $work as well.
 echo "fault-kernel: make bindeb-pkg -j$jobs (log: $work/build.log)" >&2
+"$(dirname "$0")/build-progress" fault-kernel "$work" >&2 &
+progress=$!
+trap 'kill "$progress" 2>/dev/null' EXIT
 # shellcheck disable=SC2016  # the inner script expands its own arguments
 if ! unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
         good=$1 work=$2 src=$3 src_real=$4 shadow=$5 localversion=$6 jobs=$7 inner_src=$8

@@ -22,11 +22,14 @@ KERNEL_PATCHES_JSON := [$(subst $(kernel_mk_space),$(kernel_mk_comma),$(patsubst
 
 # Debian trixie's linux-source-6.12 + the BORE and ADIOS patches + the qemu-guest trim + the profile,
 # LOCALVERSION -hyperion. The role keys the build on a hash of its inputs: a warm cache finishes in seconds.
+# A cold build takes most of an hour under make test: build-progress says every minute how far it is.
 kernel-package: setup ## build (or find cached) the test kernel package with BORE and ADIOS
 	@if [ -z "$(KERNEL_PATCHES)" ]; then \
 	  echo "kernel-package: no *.patch in $(KERNEL_PATCH_DIR): building without BORE and ADIOS (set KERNEL_PATCH_DIR)"; fi
 	read -r source_id source_tree < <(workbench/packaging/fetch-linux-source.sh trixie linux-source-6.12); \
 	start=$$SECONDS; \
+	workbench/packaging/build-progress kernel-package $(KERNEL_PACKAGE_CACHE) & progress=$$!; \
+	trap 'kill $$progress 2>/dev/null' EXIT; \
 	$(BIN)/ansible-playbook playbooks/build_test_kernel.yml \
 	  -e build_source_path="$$source_tree" -e build_source_id="$$source_id" -e build_dir=$(KERNEL_PACKAGE_CACHE) \
 	  -e '{"test_kernel_patches": $(KERNEL_PATCHES_JSON)}'; \
