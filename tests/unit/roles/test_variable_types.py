@@ -146,5 +146,5 @@ def test_the_playbooks_cast_the_role_options_they_use():
 
 
 def test_template_expressions_lose_their_whitespace_markers():
-    text = "{%- if zram_multi_comp | bool %}\nrecomp={{ zram_alg -}}\n{%+ endif %}"
-    assert list(jinja_expressions(text)) == ['if zram_multi_comp | bool', 'zram_alg', 'endif']
+    text = "{%- if __zram_multi_comp | bool %}\nrecomp={{ __zram_alg -}}\n{%+ endif %}"
+    assert list(jinja_expressions(text)) == ['if __zram_multi_comp | bool', '__zram_alg', 'endif']
