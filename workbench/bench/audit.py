@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 import os
 import sys
 from xml.etree import ElementTree
@@ -157,6 +158,16 @@ def statuses_from_json_callback(text, addresses, item_ids):
                 elif task_name in wanted and 'rc' in result:
                     found[task_name] = EXIT_STATUS.get(result['rc'], 'rc%s' % result['rc'])
     return dict((addresses.get(host, host), found) for host, found in by_name.items()), data.get('stats', {})
+
+
+def hosts_that_answered_ping(text, addresses):
+    """The hosts of an `ansible -m ping -o` output that answered pong: {host: {}} (a ping checks no item)."""
+    answered = {}
+    for line in text.splitlines():
+        match = re.fullmatch(r'(\S+) \| SUCCESS => (\{.*\})', line.strip())
+        if match and match.group(1) in addresses and json.loads(match.group(2)).get('ping') == 'pong':
+            answered[match.group(1)] = {}
+    return answered
 
 
 def statuses_from_junit(path, names_to_ids):
@@ -304,8 +315,11 @@ def run_audit(fleet, items, profile_args, run_dir, repo, forks, timeout, check_p
     # check.yml's reports on the controller are part of its job: its callback runs, as in use.
     check_env = dict(env, ANSIBLE_CALLBACKS_ENABLED='hyperion.kernel.hyperion_report',
                      HYPERION_REPORT_DIR=os.path.join(run_dir, 'reports'))
+    # The floor: one ansible.builtin.ping per host, what any Ansible run over this fleet costs at least.
+    ping_argv = [os.path.join(bin_dir, 'ansible'), 'all', '-i', inventory, '-m', 'ansible.builtin.ping', '-o']
     plan = [
         ('check', check_label, check_argv, 'json'),
+        ('ping', 'ansible -m ansible.builtin.ping, one module call per host (the floor)', ping_argv, 'ping'),
         ('testinfra', 'testinfra suite, one test per item (%s)' % testinfra_parallel, testinfra_argv, 'junit'),
         ('commands', 'playbook, one ansible.builtin.shell task per item', [playbook_cmd, '-i', inventory, commands], 'json'),
     ]
@@ -325,6 +339,9 @@ def run_audit(fleet, items, profile_args, run_dir, repo, forks, timeout, check_p
                 statuses, stats = {}, {}
             measured['ansible_stats'] = dict((k, sum(s.get(k, 0) for s in stats.values()))
                                              for k in ('ok', 'changed', 'failures', 'unreachable', 'ignored'))
+        elif output == 'ping':
+            with open(os.path.join(run_dir, name + '.out')) as handle:
+                statuses = hosts_that_answered_ping(handle.read(), addresses)
         else:
             statuses = statuses_from_junit(junit, names_to_ids) if os.path.exists(junit) else {}
         # Paths relative to the checkout: a results file names nothing of the machine it ran on.
@@ -334,14 +351,14 @@ def run_audit(fleet, items, profile_args, run_dir, repo, forks, timeout, check_p
         log('audit: %s: %.1f s wall, %.1f s controller CPU, %d SSH connections, %d sessions, rc=%s' % (
             name, measured['wall_s'], measured['controller_cpu_s'], measured['ssh_connections'],
             measured['ssh_sessions'], measured['rc']))
-        if name != 'check':
+        if name not in ('check', 'ping'):
             scale_to_all_items(measured, len(items), len(all_items))
         results[name] = measured
 
     # The variants must have judged the same items the same way on every host.
     reference = results.get('check', {}).get('statuses')
     for name, measured in results.items():
-        if reference and name != 'check':
+        if reference and name not in ('check', 'ping'):
             measured['agreement_with_check'] = compare_statuses(reference, measured['statuses'], item_ids)
     counts = {}
     if reference:

@@ -238,3 +238,24 @@ def test_link_probe_reads_this_machines_counters():
     with open('/proc/sys/kernel/random/boot_id') as handle:
         assert boot_id == handle.read().strip()
     assert before[device] <= rx_bytes <= after[device]
+
+
+def test_the_ping_floor_counts_the_hosts_that_answered_pong():
+    with open(os.path.join(FIXTURES, 'ansible-ping-o-3-answered-1-unreachable.txt')) as handle:
+        text = handle.read()
+    addresses = {'sim03': '10.78.0.13', 'sim07': '10.78.0.17', 'sim98': '127.0.0.1'}
+    # sim10 answered but is not in this fleet; sim98 did not answer.
+    assert audit.hosts_that_answered_ping(text, addresses) == {'sim03': {}, 'sim07': {}}
+
+
+def test_the_ping_floor_goal_is_check_within_twice_a_ping():
+    result = _audit(30.0, 600.0, 900.0)
+    result['variants']['ping'] = {'wall_s': 16.0, 'hosts_with_results': 50, 'timed_out': False}
+    verdicts = report.audit_verdicts(result)
+    assert verdicts['ping']['goal_wall_ratio_at_most'] == 2.0 and verdicts['ping']['goal_met']
+    result['variants']['ping']['wall_s'] = 14.0
+    assert not report.audit_verdicts(result)['ping']['goal_met']
+    # A ping that did not reach every host is no floor.
+    result['variants']['ping'].update(wall_s=16.0, hosts_with_results=49)
+    assert not report.audit_verdicts(result)['ping']['goal_met']
+    assert 'ping' in report.audit_table(result)
