@@ -84,7 +84,7 @@ seealso:
 EXAMPLES = r'''
 - name: Record the full pass for the fast path of later runs
   hyperion.kernel.convergence_record:
-    fingerprint: "{{ rollout_inputs_fingerprint }}"
+    fingerprint: "{{ site_inputs_fingerprint }}"  # e.g. a hash of what steers the pass
     release: 6.12.118-hyperion
     watch:
       - /etc/sysctl.d/90-hyperion-*.conf
