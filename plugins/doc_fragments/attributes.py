@@ -21,3 +21,19 @@ attributes:
   platform:
     description: Target OS/families that can be operated against.
 '''
+
+    # A module that only reads: full check mode, nothing to diff, any POSIX host (hyperion.kernel.attributes.read_only,
+    # after hyperion.kernel.attributes).
+    READ_ONLY = r'''
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
+    details: Nothing is changed, so there is nothing to show as a difference.
+  platform:
+    support: full
+    platforms: posix
+'''

@@ -48,16 +48,7 @@ options:
     default: 0
 extends_documentation_fragment:
   - hyperion.kernel.attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: none
-    details: Nothing is changed, so there is nothing to show as a difference.
-  platform:
-    support: full
-    platforms: posix
+  - hyperion.kernel.attributes.read_only
 seealso:
   - module: hyperion.kernel.convergence_record
   - module: hyperion.kernel.profile_check

@@ -60,19 +60,11 @@ options:
     type: path
 extends_documentation_fragment:
   - hyperion.kernel.attributes
+  - hyperion.kernel.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: none
-    details: Nothing is changed, so there is nothing to show as a difference.
   facts:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
     support: full
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: hyperion.kernel.profile_check
 '''
