@@ -28,6 +28,26 @@ description:
     that runs). The callback reads it from the run's stats when the run ends, so what a host published before
     it failed stays. C(aggregate: true), set_stats' default, merges the mappings key by key (a later value
     wins); C(aggregate: false) replaces the host's mapping."
+  - "The same mapping may hold C(phases), the steps of the host's rollout for the timeline of C(report.html):
+    C({<phase>: {start: <time>, end: <time>, result: ok|failed|skipped}}) with the phases C(staging), C(trial_boot),
+    C(gate), C(promotion) and C(fallback) (any of them; a phase of another name is shown too). A time is UTC in
+    ISO 8601, for example C(2026-12-06T23:10:04Z) (the C(now) function with C(utc=true) gives it); a time with
+    another offset is read as that, one without an offset as UTC. set_stats merges nested mappings, so
+    a step may publish its C(start) and a later one its C(end) and C(result). A phase without an end runs to the
+    host's last task; one without any time that can be read is named in its row but not drawn."
+  - The timeline has one row per host with its phases in time order, the wait for its batch (the gap between
+    the end of C(staging) and the start of C(trial_boot), which the report computes) and the span from the
+    host's first task to its last, which the callback records for every host (a host that published no phases
+    still gets its row from it).
+  - The drift grid of C(report.html) shows every host whose C(hyperion.kernel.profile_check) result the run saw
+    by every profile item that fails or is unknown on any of them; a cell is C(pass), C(fail), C(unknown),
+    C(not applicable) or C(not checked) (the host's check had no such item), with the expected and the actual
+    value and the item's reason as its tooltip.
+  - C(report.json) carries the same data for other tools, in each host row (C(phases) as published,
+    C(first_task), C(last_task)) and at the top (C(timeline) with each row's segments, C(drift) with the
+    grid's items, rows and cells).
+  - C(report.html) loads nothing and reads the same without script; a content security policy allows only its
+    own style and its one small script (hover).
   - Writes nothing for ad-hoc commands (C(ansible -m ...)).
 author:
   - Hyperion kernel project (@hyperion-kernel)
@@ -154,8 +174,16 @@ class CallbackModule(CallbackBase):
         # A loop's items are folded one by one, so a profile check in a loop keeps its items.
         if isinstance(result._result.get('results'), list):
             results = [r for r in result._result['results'] if isinstance(r, dict)] or results
+        record = self._record(host.name)
+        fleet_report.record_time(record, _now())
         for one in results:
-            fleet_report.record_result(self._record(host.name), status, task.get_name(), action, one)
+            fleet_report.record_result(record, status, task.get_name(), action, one)
+
+    def v2_runner_on_start(self, host, task):
+        # The first task of a host starts its row on the timeline when it published no phases.
+        if host is None or getattr(host, 'implicit', False):
+            return
+        fleet_report.record_time(self._record(host.name), _now())
 
     def v2_runner_on_ok(self, result):
         self._fold(result, 'changed' if result._result.get('changed') else 'ok')
