@@ -765,18 +765,18 @@ def _timeline_svg(parent, report):
             _sub(group, 'text', 'no task ran', x=_LABEL + 4, y=_num(middle + 4), **_class(class_='note'))
         for segment in line['segments']:
             left = x_of(segment['start'])
-            bar = max(x_of(segment['end']) - left, 3)
+            length = max(x_of(segment['end']) - left, 3)
             classes = ['seg', 'ph-%s' % (segment['name'] if segment['name'] in _PHASE_LABELS else 'other')]
             if segment['result'] in PHASE_RESULTS:
                 classes.append('res-%s' % segment['result'])
             if segment['open']:
                 classes.append('open')
-            rect = _sub(group, 'rect', x=_num(left), y=_num(middle - _TL_BAR / 2), width=_num(bar), height=_TL_BAR,
+            rect = _sub(group, 'rect', x=_num(left), y=_num(middle - _TL_BAR / 2), width=_num(length), height=_TL_BAR,
                         **_class(class_=' '.join(classes), data_phase=segment['name'], data_kind=segment['kind'],
                                  data_result=segment['result'] or '', data_start=segment['start'], data_end=segment['end']))
             _sub(rect, 'title', _segment_title(line['host'], segment))
             label = _PHASE_LABELS.get(segment['name'], segment['name'])
-            if len(label) * _CHAR + 6 <= bar:
+            if len(label) * _CHAR + 6 <= length:
                 _sub(group, 'text', label, x=_num(left + 3), y=_num(middle + 4), **_class(class_='seg-label'))
     legend = _sub(svg, 'g', **_class(class_='legend'))
     x = _LABEL

@@ -34,7 +34,7 @@ import zlib
 
 import pytest
 
-from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT, ansible_command, ansible_env
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ansible_command, ansible_env
 
 CHROMIUM = 'chromium'
 
@@ -332,7 +332,10 @@ def test_the_timeline_has_a_row_per_host_with_its_phases(page, run):
         # In time order.
         starts = [segment['start'] for segment in segments]
         assert starts == sorted(starts)
-    phases = lambda host: [s['phase'] for s in rows[host]['segments'] if s['phase'] != 'waiting']  # noqa: E731
+
+    def phases(host):
+        return [s['phase'] for s in rows[host]['segments'] if s['phase'] != 'waiting']
+
     assert phases('lab1') == phases('cafe1') == ['staging', 'trial_boot', 'gate', 'promotion']
     assert phases('cafe2') == ['staging', 'trial_boot', 'gate', 'fallback']
     assert rows['counter']['segments'] == []
