@@ -102,3 +102,144 @@ def test_a_deferred_canary_is_reported_and_is_no_proof(tmp_path):
     # A host that published nothing was not rolled out: no proof either.
     assert rows['idle']['outcome'] == 'failed', rows
     assert 'canary idle is not rolled out ()' in rows['idle']['reason']
+
+
+# Staging on this machine: the preflight passes on a made-up root (HYPERION_PREFLIGHT_ROOT), and what would
+# change it is replaced in a copy of the collection: the host roles of the staging are stubs (the kernel one
+# fails for a host whose kernel_file is "broken") and kernel_cmdline changes nothing. No host gets past
+# `availability` (a maintenance window that starts in an hour defers each one), so nothing reboots.
+STUB_ROLES = ('kernel', 'boot_params', 'zram', 'network', 'tuning')
+STUB_CMDLINE = '''#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(params=dict(type='list', elements='dict'), grub_dropin=dict(type='str')))
+    module.exit_json(changed=False)
+
+
+if __name__ == '__main__':
+    main()
+'''
+STUB_KERNEL = [
+    {'name': 'Refuse a broken package', 'ansible.builtin.fail': {'msg': 'the test refuses this package'},
+     'when': "kernel_file | default('') == 'broken'"},
+    {'name': 'Install', 'ansible.builtin.set_fact': {'kernel_installed_release': '9.9.9-hyperion'}},
+]
+
+
+def _link_all_but(source, target, kept):
+    os.makedirs(target)
+    for name in os.listdir(source):
+        if name not in kept:
+            os.symlink(os.path.join(source, name), os.path.join(target, name))
+
+
+def _stub_collection(tmp_path):
+    base = tmp_path / 'collections'
+    top = str(base / 'ansible_collections' / 'hyperion' / 'kernel')
+    _link_all_but(ROOT, top, ('roles', 'plugins', '.build', '.venv', '.git'))
+    _link_all_but(os.path.join(ROOT, 'roles'), os.path.join(top, 'roles'), STUB_ROLES)
+    for role in STUB_ROLES:
+        os.makedirs(os.path.join(top, 'roles', role, 'tasks'))
+        tasks = STUB_KERNEL if role == 'kernel' else [{'name': 'Configure', 'ansible.builtin.debug': {'msg': role}}]
+        with open(os.path.join(top, 'roles', role, 'tasks', 'main.yml'), 'w') as handle:
+            handle.write(yaml.safe_dump(tasks))
+    _link_all_but(os.path.join(ROOT, 'plugins'), os.path.join(top, 'plugins'), ('modules',))
+    _link_all_but(os.path.join(ROOT, 'plugins', 'modules'), os.path.join(top, 'plugins', 'modules'), ('kernel_cmdline.py',))
+    with open(os.path.join(top, 'plugins', 'modules', 'kernel_cmdline.py'), 'w') as handle:
+        handle.write(STUB_CMDLINE)
+    # A root where the preflight finds GRUB with grub-reboot.
+    root = tmp_path / 'root'
+    for name in ('etc/default/grub', 'usr/sbin/update-grub', 'usr/sbin/grub-reboot'):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text('')
+    (root / 'boot').mkdir()
+    return str(base), str(root)
+
+
+def _staged_deploy(tmp_path, hosts, canaries, broken):
+    """Run deploy.yml on HOSTS (CANARIES among them) with the stubs; the hosts of BROKEN fail their staging.
+    (process, {host: report row}, {host: what it published under hyperion_report})."""
+    collections, root = _stub_collection(tmp_path)
+    start = datetime.datetime.now() + datetime.timedelta(hours=1)
+    fleet_vars = {
+        'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable, 'ansible_become': False,
+        'rollout_boot_min_free_mib': 1, 'rollout_allow_secure_boot': True, 'rollout_defer_active_sessions': False,
+        'rollout_architectures': [os.uname()[4]],
+        'rollout_maintenance_window': '%s-%s' % (start.strftime('%H:%M'), (start + datetime.timedelta(hours=1)).strftime('%H:%M')),
+        'rollout_converged_record': str(tmp_path / 'converged-{{ inventory_hostname }}.json'),
+        'rollout_state_file': str(tmp_path / 'state-{{ inventory_hostname }}.fact'),
+        'kernel_file': "{{ 'broken' if inventory_hostname in %r else 'good' }}" % (list(broken),),
+    }
+    children = {'hyperion_fleet': {'hosts': dict((name, {}) for name in hosts), 'vars': fleet_vars}}
+    if canaries:
+        children['canary'] = {'hosts': dict((name, {}) for name in canaries)}
+    (tmp_path / 'inventory.yml').write_text(yaml.safe_dump({'all': {'children': children}}))
+    env = ansible_env(tmp_path, HYPERION_PREFLIGHT_ROOT=root, ANSIBLE_SHOW_CUSTOM_STATS='1', ANSIBLE_CALLBACK_RESULT_FORMAT='json',
+                      ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(
+                          [collections] + [p for p in [os.environ.get('HYPERION_TEST_DEPENDENCIES')] if p]))
+    proc = subprocess.run([PLAYBOOK, '-i', str(tmp_path / 'inventory.yml'),
+                           os.path.join(collections, 'ansible_collections', 'hyperion', 'kernel', 'playbooks', 'deploy.yml')],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          env=env, cwd=str(tmp_path), check=False)
+    assert 'Traceback' not in proc.stdout, proc.stdout
+    with open(str(tmp_path / 'reports' / 'latest' / 'report.json')) as handle:
+        rows = dict((row['host'], row) for row in json.load(handle)['hosts'])
+    # The default callback's CUSTOM STATS: one line per host, its data as JSON.
+    published = {}
+    stats = proc.stdout.split('CUSTOM STATS:', 1)[-1] if 'CUSTOM STATS:' in proc.stdout else ''
+    for line in stats.splitlines():
+        name, _sep, data = line.strip().partition(': ')
+        if name in hosts and data.startswith('{'):
+            published[name] = json.loads(data)['hyperion_report']
+    return proc, rows, published
+
+
+def _phase_ok(phase):
+    stamp = '%Y-%m-%dT%H:%M:%SZ'
+    start, end = (datetime.datetime.strptime(phase[key], stamp) for key in ('start', 'end'))
+    return start <= end and set(phase) == {'start', 'end', 'result'}
+
+
+def test_a_host_that_fails_staging_is_left_out_and_the_others_go_on(tmp_path):
+    proc, rows, published = _staged_deploy(tmp_path, ['b1', 'b2', 'b3'], [], broken=['b2'])
+    assert proc.returncode != 0
+    assert rows['b2']['outcome'] == 'staging_failed', rows
+    assert rows['b2']['reason'].startswith('staging (nothing rebooted, the old kernel stays the default): '), rows['b2']
+    assert 'the test refuses this package' in rows['b2']['reason']
+    assert published['b2']['phases']['staging']['result'] == 'failed', published
+    # The others were staged (their release is reported) and reached their batch, where the window defers them.
+    for name in ('b1', 'b3'):
+        assert rows[name]['outcome'] == 'deferred', rows
+        assert rows[name]['target_release'] == '9.9.9-hyperion', rows
+        assert published[name]['phases']['staging']['result'] == 'ok', published
+        assert _phase_ok(published[name]['phases']['staging'])
+        # Not rebooted: no phase of the trial.
+        assert set(published[name]['phases']) == {'staging'}, published
+    assert 'PLAY [Roll out to the other hosts in batches]' in proc.stdout
+    batches = proc.stdout.split('PLAY [Roll out to the other hosts in batches]', 1)[1]
+    assert '[b2]' not in batches and '[b1]' in batches and '[b3]' in batches, batches
+
+
+def test_a_canary_that_fails_staging_ends_the_run_before_any_reboot(tmp_path):
+    proc, rows, published = _staged_deploy(tmp_path, ['c1', 'b1'], ['c1'], broken=['c1'])
+    assert proc.returncode != 0
+    assert rows['c1']['outcome'] == 'staging_failed', rows
+    # b1 was staged beside the canary, then the run ended: never rebooted, and the next run picks it up.
+    assert rows['b1']['outcome'] == 'not_reached', rows
+    assert published['b1']['phases']['staging']['result'] == 'ok', published
+    assert 'canary c1 is staging_failed (staging (nothing rebooted' in proc.stdout
+    assert 'PLAY [Roll out to the canaries' not in proc.stdout
+    assert 'PLAY [Roll out to the other hosts in batches]' not in proc.stdout
+    assert not (tmp_path / 'converged-b1.json').exists()
+
+
+def test_the_phases_reach_the_report_with_their_names(tmp_path):
+    proc, rows, published = _staged_deploy(tmp_path, ['b1'], [], broken=[])
+    assert rows['b1']['outcome'] == 'deferred', (rows, proc.stdout)
+    assert list(published['b1']['phases']) == ['staging'], published
+    assert _phase_ok(published['b1']['phases']['staging'])
+    # The callback's report.json carries the phases once its drawing side reads them (same names).
+    if 'phases' in rows['b1']:
+        assert rows['b1']['phases'] == published['b1']['phases'], rows['b1']
