@@ -23,7 +23,7 @@ description:
     publishes (below). No variable of a playbook or a role is read.
   - "The outcome contract: C(ansible.builtin.set_stats) with C(per_host: true) and the key C(hyperion_report),
     a mapping of any of C(outcome) (C(updated), C(unchanged), C(rolled_back), C(deferred), C(fell_back),
-    C(gate_failed), C(preflight_failed), C(failed), C(unreachable), C(compliant), C(drift); any other counts as
+    C(gate_failed), C(preflight_failed), C(staging_failed), C(failed), C(unreachable), C(compliant), C(drift); any other counts as
     a failure), C(reason) (one line), C(release) (the release the run brings) and C(kernel_release) (the one
     that runs). The callback reads it from the run's stats when the run ends, so what a host published before
     it failed stays. C(aggregate: true), set_stats' default, merges the mappings key by key (a later value

@@ -64,6 +64,7 @@ OUTCOMES = {
     'fell_back': 'fail',
     'gate_failed': 'fail',
     'preflight_failed': 'fail',
+    'staging_failed': 'fail',
     # derived from raw results
     'ok': 'pass',
     'failed': 'fail',
@@ -71,7 +72,7 @@ OUTCOMES = {
     'not_reached': 'skip',
 }
 
-_OUTCOME_ORDER = ['fell_back', 'gate_failed', 'preflight_failed', 'failed', 'unreachable', 'drift',
+_OUTCOME_ORDER = ['fell_back', 'gate_failed', 'staging_failed', 'preflight_failed', 'failed', 'unreachable', 'drift',
                   'deferred', 'not_reached', 'updated', 'rolled_back', 'unchanged', 'compliant', 'ok']
 
 _MAX_MESSAGE = 600

@@ -369,3 +369,12 @@ def test_injected_markup_is_text():
     assert page.rows[1][6] == 'Install: <script>alert(1)</script>'
     failure = ET.fromstring(fr.to_junit(report)).find('testsuite/testcase/failure')
     assert failure.get('message') == 'Install: <script>alert(1)</script>'
+
+
+def test_a_host_that_failed_staging_counts_as_a_failure_and_sorts_with_the_failures():
+    hosts = {'c1': fr.new_host('c1'), 'c2': fr.new_host('c2')}
+    fr.record_report(hosts['c1'], {'outcome': 'staging_failed', 'reason': 'the package did not install'})
+    fr.record_report(hosts['c2'], {'outcome': 'deferred', 'reason': 'in use'})
+    report = fr.build_report('deploy', hosts, 'a', 'b')
+    assert [(r['host'], r['outcome'], r['verdict']) for r in report['hosts']] == [
+        ('c1', 'staging_failed', 'fail'), ('c2', 'deferred', 'skip')]
