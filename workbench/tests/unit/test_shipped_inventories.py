@@ -93,7 +93,8 @@ def _fleet_plays():
     for playbook in FLEET_PLAYBOOKS:
         with open(os.path.join(REPO, 'playbooks', playbook)) as handle:
             for play in yaml.safe_load(handle):
-                if play.get('hosts') not in (None, 'localhost'):
+                # The controller's own plays (localhost, connection local) log in nowhere.
+                if play.get('hosts') not in (None, 'localhost') and play.get('connection') != 'local':
                     yield playbook, play
 
 
