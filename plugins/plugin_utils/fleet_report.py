@@ -310,9 +310,9 @@ def build_timeline(rows, started=None, finished=None):
     lines, times = [], [t for t in (parse_time(started), parse_time(finished)) if t]
     for row in rows:
         segments, untimed = host_segments(row.get('phases'), row.get('last_task'))
-        first, last = parse_time(row.get('first_task')), parse_time(row.get('last_task'))
-        times += [t for t in (first, last) if t] + [parse_time(s[key]) for s in segments for key in ('start', 'end')]
-        own = [t for t in [first, last] + [parse_time(s[key]) for s in segments for key in ('start', 'end')] if t]
+        own = [t for t in [parse_time(row.get('first_task')), parse_time(row.get('last_task'))]
+               + [parse_time(s[key]) for s in segments for key in ('start', 'end')] if t]
+        times += own
         lines.append({'host': row['host'], 'outcome': row.get('outcome'), 'verdict': row.get('verdict'),
                       'first_task': row.get('first_task'), 'last_task': row.get('last_task'),
                       'segments': segments, 'untimed': untimed, '_order': (min(own), max(own)) if own else None})
