@@ -129,6 +129,18 @@ def pair_table(section, title, keys):
     return '\n'.join([title, format_table(rows, ['figure', 'value', 'baseline', 'ratio', 'goal', 'met'])])
 
 
+def rollout_table(section):
+    """The rollout's batches (lab_bench.batch_figures) and the evening: staging plus batches."""
+    rows = [[' '.join(batch['hosts']), batch['wall_s'], batch['reboot_s'], batch['gate_s'], batch['ratio']]
+            for batch in section.get('batches', [])]
+    evening = section.get('evening_s') or {}
+    lines = ['Rollout batches', format_table(rows, ['batch', 'wall s', 'reboot s', 'gate s', 'batch / (reboot + gate)'])]
+    if evening:
+        lines.append('evening: staging %s s + batches %s s = %s s (deploy.yml ran %s s)'
+                     % (evening.get('staging'), evening.get('batches'), evening.get('total'), evening.get('run')))
+    return '\n'.join(lines)
+
+
 def time_table(breakdown, title):
     """A run's time per role and its slowest tasks (lab_bench.time_by_role)."""
     rows = [[owner, seconds] for owner, seconds in breakdown.get('by_role_s', {}).items()]

@@ -75,6 +75,8 @@ def print_results(results):
     for part, title, keys in LAB_TABLES:
         if part in results:
             sections.append(report.pair_table(results[part], title, keys))
+    if results.get('rollout', {}).get('batches'):
+        sections.append(report.rollout_table(results['rollout']))
     rerun_time = results.get('converge', {}).get('rerun_time')
     if rerun_time:
         sections.append(report.time_table(rerun_time, 'Converged re-run: where the time went'))
@@ -84,8 +86,8 @@ def print_results(results):
 LAB_TABLES = (
     ('converge', 'Converged re-run of deploy.yml vs a bare fact-gathering play',
      (('wall_s', 'wall s'), ('changed', 'changed'), ('reboots', 'reboots'))),
-    ('rollout', 'Rollout: batch wall time vs the machines\' own reboot time (serial log)',
-     (('batch_overhead', 'batch / reboot'),)),
+    ('rollout', 'Rollout: batch wall time vs the machines\' own reboot (serial log) plus their gate',
+     (('batch_ratio', 'batch / (reboot + gate), worst batch'),)),
     ('distribution', 'Package distribution: bytes from the controller per host',
      (('first_run_bytes_per_host', 'first run'), ('rerun_bytes_per_host', 're-run'))),
 )

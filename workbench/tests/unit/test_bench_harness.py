@@ -259,3 +259,33 @@ def test_the_ping_floor_goal_is_check_within_twice_a_ping():
     result['variants']['ping'].update(wall_s=16.0, hosts_with_results=49)
     assert not report.audit_verdicts(result)['ping']['goal_met']
     assert 'ping' in report.audit_table(result)
+
+
+def _captured_custom_stats():
+    with open(os.path.join(FIXTURES, 'deploy-custom-stats-2026-12-07.json')) as handle:
+        return json.load(handle)
+
+
+def test_published_phases_and_the_staging_of_a_real_run():
+    phases = lab_bench.published_phases(_captured_custom_stats())
+    assert sorted(phases) == ['ro-a', 'ro-b', 'ro-canary']
+    assert sorted(phases['ro-a']) == ['gate', 'promotion', 'staging', 'trial_boot']
+    start, end = lab_bench.staging_span(phases)
+    assert end - start == 780.0  # 00:34:02 to 00:47:02 on all three at once
+    gate_start, gate_end = phases['ro-a']['gate']
+    assert gate_end - gate_start == 9.0
+    assert lab_bench.published_phases({}) == {} and lab_bench.staging_span({}) is None
+
+
+def test_a_batch_is_measured_against_its_reboot_plus_its_gate():
+    phases = lab_bench.published_phases(_captured_custom_stats())
+    # ro-a and ro-b ran as one batch from 00:48:42 to 00:50:53 (131 s); their gates took 9 s each.
+    start = lab_bench._iso_seconds('2026-12-07T00:48:42Z')
+    figures = lab_bench.batch_figures(['ro-a', 'ro-b'], start, start + 131.0, 95.0, phases)
+    assert figures == {'hosts': ['ro-a', 'ro-b'], 'wall_s': 131.0, 'reboot_s': 95.0, 'gate_s': 9.0,
+                       'ratio': round(131.0 / 104.0, 3)}
+    # Without a reboot on the serial console there is no ratio, rather than a ratio against the gate alone.
+    assert lab_bench.batch_figures(['ro-a'], start, start + 131.0, 0.0, phases)['ratio'] is None
+    table = report.rollout_table({'batches': [figures], 'evening_s': {'staging': 780.0, 'batches': 131.0,
+                                                                      'total': 911.0, 'run': 1048.0}})
+    assert 'ro-a ro-b' in table and '1.26' in table and 'staging 780.0 s + batches 131.0 s = 911.0 s' in table
