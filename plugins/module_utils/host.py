@@ -94,12 +94,36 @@ class Host(object):
         return out
 
 
-def atomic_write(path, text):
-    """Write beside, fsync, rename over, fsync the directory; keeps the old file's mode and owner.
+def replace_file(path, data, mode, uid=None, gid=None):
+    """Write DATA (bytes) beside PATH, fsync, set MODE (and UID:GID when given and not ours), rename over
+    PATH, fsync the directory. A reader sees the old or the new file, never half of one; a directory at
+    PATH is refused by the rename (OSError), and the temporary file is removed."""
+    directory = os.path.dirname(path)
+    handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.hyperion-tmp', dir=directory)
+    try:
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, mode)
+        if uid is not None and (uid, gid) != (os.getuid(), os.getgid()):
+            os.chown(temp, uid, gid)
+        os.rename(temp, path)
+    except BaseException:
+        if os.path.lexists(temp):
+            os.unlink(temp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
-    A reader (GRUB's scripts, the boot loader, a second run) sees the old or the
-    new file, never half of one. A directory at ``path`` is refused by the
-    rename (OSError), and the temporary file is removed.
+
+def atomic_write(path, text):
+    """replace_file for a text file that keeps the old file's mode and owner (0644 and ours when new).
+
+    GRUB's scripts, the boot loader and a second run read these files: they see the old or the new one.
     """
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
@@ -108,28 +132,10 @@ def atomic_write(path, text):
         old = os.stat(path)
     except OSError:
         old = None
-    handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.hyperion-tmp', dir=directory)
-    try:
-        with os.fdopen(handle, 'w') as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, old.st_mode & 0o7777 if old else 0o644)
-        if old is not None and hasattr(os, 'chown'):
-            try:
-                os.chown(temp, old.st_uid, old.st_gid)
-            except OSError:
-                pass  # not root: the file stays ours, which is what we could write anyway
-        os.rename(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    owner = (None, None)
+    if old is not None and os.getuid() == 0:
+        owner = (old.st_uid, old.st_gid)  # not root: the file stays ours, which is what we could write anyway
+    replace_file(path, text.encode('utf-8'), old.st_mode & 0o7777 if old else 0o644, *owner)
 
 
 # ---------------------------------------------------------------- bootloader and Secure Boot

@@ -31,9 +31,9 @@ import os
 import pwd
 import re
 import stat
-import tempfile
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+from ansible_collections.hyperion.kernel.plugins.module_utils.host import replace_file
 
 SNAPSHOT_SCHEMA = 1
 MANIFEST = 'manifest.json'
@@ -259,25 +259,6 @@ def read_manifest(snapshot_dir):
     return manifest
 
 
-def _write_bytes(path, content, mode, uid=None, gid=None):
-    """Write beside, fsync, set mode and owner, rename over: a reader sees the old or the new file."""
-    directory = os.path.dirname(path)
-    handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.hyperion-tmp', dir=directory)
-    try:
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, mode)
-        if uid is not None and (uid, gid) != (os.getuid(), os.getgid()):
-            os.chown(temp, uid, gid)
-        os.rename(temp, path)
-    except BaseException:
-        if os.path.lexists(temp):
-            os.unlink(temp)
-        raise
-
-
 def _missing_dirs(path):
     """The directories above ``path`` that do not exist yet, outermost first."""
     missing = []
@@ -293,7 +274,7 @@ def _missing_dirs(path):
 def _save_manifest(snapshot_dir, manifest):
     if not os.path.isdir(snapshot_dir):
         os.makedirs(snapshot_dir, 0o700)
-    _write_bytes(os.path.join(snapshot_dir, MANIFEST),
+    replace_file(os.path.join(snapshot_dir, MANIFEST),
                  (json.dumps(manifest, indent=1, sort_keys=True) + '\n').encode('utf-8'), 0o600)
 
 
@@ -315,7 +296,7 @@ def record(changes, snapshot_dir, created_dirs):
             entry['target'] = before['target']
         elif before['kind'] == 'file':
             blob = _blob_name(change.path)
-            _write_bytes(os.path.join(blobs, blob), before['content'], 0o600)
+            replace_file(os.path.join(blobs, blob), before['content'], 0o600)
             entry.update({'blob': blob, 'mode': '%04o' % before['mode'], 'uid': before['uid'], 'gid': before['gid'],
                           'sha256': hashlib.sha256(before['content']).hexdigest()})
         manifest['paths'][change.path] = entry
@@ -343,7 +324,7 @@ def apply(changes, snapshot_dir=None, directory_mode=0o755):
         if change.action == 'remove':
             os.unlink(change.path)
         elif change.action == 'write':
-            _write_bytes(change.path, wanted.content, wanted.mode, wanted.uid, wanted.gid)
+            replace_file(change.path, wanted.content, wanted.mode, wanted.uid, wanted.gid)
         else:
             os.chmod(change.path, wanted.mode)
             if (change.before['uid'], change.before['gid']) != (wanted.uid, wanted.gid):
@@ -411,7 +392,7 @@ def restore(snapshot_dir, restores, dirs):
         if after['kind'] == 'file':
             if not os.path.isdir(os.path.dirname(item.path)):
                 os.makedirs(os.path.dirname(item.path), 0o755)
-            _write_bytes(item.path, after['content'], after['mode'], after['uid'], after['gid'])
+            replace_file(item.path, after['content'], after['mode'], after['uid'], after['gid'])
         elif after['kind'] == 'symlink':
             os.symlink(after['target'], item.path)
     removed = []
