@@ -35,6 +35,8 @@ description:
     another offset is read as that, one without an offset as UTC. set_stats merges nested mappings, so
     a step may publish its C(start) and a later one its C(end) and C(result). A phase without an end runs to the
     host's last task; one without any time that can be read is named in its row but not drawn."
+  - "It may also hold C(gate_checks), the results of the site's own checks of the trial boot (M(hyperion.kernel.gate_checks)):
+    a list of C({name, kind, status, detail}). A check that did not pass is a line of the host's details."
   - The timeline has one row per host with its phases in time order, the wait for its batch (the gap between
     the end of C(staging) and the start of C(trial_boot), which the report computes) and the span from the
     host's first task to its last, which the callback records for every host (a host that published no phases

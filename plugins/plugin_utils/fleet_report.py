@@ -33,9 +33,11 @@ REPORT_SCHEMA_VERSION = 1
 
 # The custom stat (set_stats, per host) a playbook or a role gives the report, and its keys: outcome (one of
 # OUTCOMES), reason (one line), release (the release the run brings), kernel_release (the one that runs),
-# phases (name -> {start, end, result}: the steps of the host's rollout, drawn on the timeline).
+# phases (name -> {start, end, result}: the steps of the host's rollout, drawn on the timeline), gate_checks
+# (the site's own checks of the trial boot: [{name, kind, status, detail}], hyperion.kernel.gate_checks' results).
 REPORT_STATS_KEY = 'hyperion_report'
-REPORT_FIELDS = ('outcome', 'reason', 'release', 'kernel_release', 'phases')
+REPORT_FIELDS = ('outcome', 'reason', 'release', 'kernel_release', 'phases', 'gate_checks')
+GATE_CHECK_KEYS = ('name', 'kind', 'status', 'detail')
 
 # The phases of a rollout, in the order they happen on a host; a phase of another name is shown too.
 # The wait between the end of staging and the start of the trial boot is the report's own (WAITING).
@@ -115,6 +117,8 @@ def new_host(name):
         # What the host published of its rollout's phases (record_report), and when its first task
         # started and its last one ended (record_time): UTC, ISO 8601.
         'phases': {},
+        # The site's checks of the trial boot as the host published them (record_report).
+        'gate_checks': [],
         'first_task': None,
         'last_task': None,
         # Every item of the last profile check (id -> status, expected, ...): the drift grid's cells.
@@ -225,6 +229,9 @@ def record_report(record, report):
             if name and isinstance(phase, dict):
                 record['phases'][name] = dict((key, _short(phase.get(key))[:_MAX_PHASE_TEXT] or None)
                                               for key in ('start', 'end', 'result'))
+    if isinstance(report.get('gate_checks'), list):
+        record['gate_checks'] = [dict((key, _short(check.get(key)) or None) for key in GATE_CHECK_KEYS)
+                                 for check in report['gate_checks'] if isinstance(check, dict)]
     return record
 
 
@@ -454,6 +461,10 @@ def host_details(row):
         lines.append(row['reason'])
     for item in row['failing_items']:
         lines.append(_item_line(item))
+    for check in row.get('gate_checks') or []:
+        if check.get('status') != 'pass':
+            lines.append('site check "%s" [%s, %s]: %s' % (check.get('name'), check.get('kind'), check.get('status'),
+                                                           check.get('detail') or 'no detail'))
     for failure in row['failures']:
         if failure.get('check') or row['reason'] in (failure['msg'], '%s: %s' % (failure['task'], failure['msg'])):
             continue

@@ -378,3 +378,24 @@ def test_a_host_that_failed_staging_counts_as_a_failure_and_sorts_with_the_failu
     report = fr.build_report('deploy', hosts, 'a', 'b')
     assert [(r['host'], r['outcome'], r['verdict']) for r in report['hosts']] == [
         ('c1', 'staging_failed', 'fail'), ('c2', 'deferred', 'skip')]
+
+
+def test_published_gate_checks_reach_the_row_and_the_failing_ones_its_details():
+    record = fr.new_host('ro-canary')
+    fr.record_report(record, {
+        'outcome': 'gate_failed', 'reason': '6.12.118-hyperion booted but fails the gate: site checks fail: license server',
+        'gate_checks': [
+            {'name': 'display manager', 'kind': 'unit_active', 'status': 'pass', 'detail': 'active'},
+            {'name': 'license server', 'kind': 'tcp', 'status': 'fail',
+             'detail': 'license.lab.example port 27000: Connection refused'},
+            {'name': 'seat check', 'kind': 'command', 'status': 'unknown', 'detail': None},
+            'not a mapping',
+        ]})
+    report = fr.build_report('deploy.yml', {'ro-canary': record}, '2026-12-07T02:00:00Z', '2026-12-07T02:10:00Z')
+    [row] = report['hosts']
+    assert [check['name'] for check in row['gate_checks']] == ['display manager', 'license server', 'seat check']
+    details = fr.host_details(row)
+    assert 'site check "license server" [tcp, fail]: license.lab.example port 27000: Connection refused' in details
+    assert 'site check "seat check" [command, unknown]: no detail' in details
+    assert not any('display manager' in line for line in details)
+    assert 'site check "license server"' in fr.to_markdown(report)
