@@ -43,6 +43,7 @@ CASES = {
     'strings_as_from_the_command_line': ({'rollout_max_fail_percentage': '20', 'rollout_panic_timeout': '5',
                                           'rollout_converged_max_age_days': '7', 'rollout_serial': '2',
                                           'rollout_trial_deadline': '300'}, None),
+    'kgdbwait_allowed_on_a_bench': ({'boot_params_kgdbwait': True, 'rollout_allow_kgdbwait': True}, None),
     'site_gate_checks': ({'rollout_gate_checks': [{'unit_active': 'gdm.service'}, {'no_failed_units': True},
                                                   {'tcp': 'license.lab.example:27000', 'timeout': 3},
                                                   {'command': ['/usr/local/sbin/seat-check']}]}, None),
@@ -69,6 +70,10 @@ CASES = {
                                 'rollout_gate_checks[1] (license) must have exactly one of unit_active'),
     'gate_check_unit_without_type': ({'rollout_gate_checks': [{'unit_active': 'gdm'}]},
                                      'unit_active must be a unit name with its type'),
+    # A kernel that halts at boot for a debugger strands an unattended seat.
+    'kgdbwait_unattended': ({'boot_params_kgdbwait': True},
+                            'boot_params_kgdbwait is set: kgdbwait halts every boot of the new kernel'),
+    'kgdbwait_string_from_the_command_line': ({'boot_params_kgdbwait': 'true'}, 'boot_params_kgdbwait is set'),
     'max_age_negative': ({'rollout_converged_max_age_days': -1}, 'rollout_converged_max_age_days must be 0 (no limit) or more, got -1'),
     'dropin_path': ({'rollout_cmdline_dropin': '../grub.cfg'}, 'rollout_cmdline_dropin must be a file name ending in .cfg'),
     'serial_0': ({'rollout_serial': 0}, 'rollout_serial must be a count, a percentage or a list of them'),
