@@ -247,3 +247,32 @@ def test_the_phases_reach_the_report_with_their_names(tmp_path):
     # The callback's report.json carries the phases once its drawing side reads them (same names).
     if 'phases' in rows['b1']:
         assert rows['b1']['phases'] == published['b1']['phases'], rows['b1']
+
+
+def test_a_batch_is_not_started_when_the_window_ends_before_it_could_finish(tmp_path):
+    # Windows that started ten minutes ago: one ends in twenty minutes, less than the batch's thirty; one in two hours.
+    now = datetime.datetime.now()
+    if now.hour == 23 and now.minute >= 50 or now.hour == 0 and now.minute < 10:
+        pytest.skip('the windows of this test would cross midnight in a way the test does not spell out')
+    start = now - datetime.timedelta(minutes=10)
+
+    def window(minutes):
+        return '%s-%s' % (start.strftime('%H:%M'), (now + datetime.timedelta(minutes=minutes)).strftime('%H:%M'))
+    host = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
+            'rollout_defer_active_sessions': False, 'rollout_batch_minutes': 30}
+    inventory = {'all': {'hosts': {'closing': dict(host, rollout_maintenance_window=window(20)),
+                                   'open': dict(host, rollout_maintenance_window=window(120))}}}
+    (tmp_path / 'inventory.yml').write_text(yaml.safe_dump(inventory))
+    play = [{'name': 'Defer', 'hosts': 'all', 'gather_facts': False, 'tasks': [
+        {'name': 'Defer', 'ansible.builtin.include_role': {'name': 'hyperion.kernel.rollout', 'tasks_from': 'availability'}},
+        {'name': 'Reached the batch', 'ansible.builtin.debug': {'msg': 'batch starts on {{ inventory_hostname }}'}}]}]
+    (tmp_path / 'playbook.yml').write_text(yaml.safe_dump(play))
+    proc = subprocess.run([PLAYBOOK, '-i', str(tmp_path / 'inventory.yml'), str(tmp_path / 'playbook.yml')],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          env=ansible_env(tmp_path), cwd=str(tmp_path), check=False)
+    with open(str(tmp_path / 'reports' / 'latest' / 'report.json')) as handle:
+        rows = dict((row['host'], row) for row in json.load(handle)['hosts'])
+    assert rows['closing']['outcome'] == 'deferred', rows
+    assert rows['closing']['reason'].startswith('the maintenance window %s ends in ' % window(20)), rows['closing']
+    assert 'less than a batch takes (rollout_batch_minutes 30)' in rows['closing']['reason']
+    assert 'batch starts on open' in proc.stdout and 'batch starts on closing' not in proc.stdout, proc.stdout

@@ -74,6 +74,7 @@ CASES = {
     'kgdbwait_unattended': ({'boot_params_kgdbwait': True},
                             'boot_params_kgdbwait is set: kgdbwait halts every boot of the new kernel'),
     'kgdbwait_string_from_the_command_line': ({'boot_params_kgdbwait': 'true'}, 'boot_params_kgdbwait is set'),
+    'batch_minutes_past_a_day': ({'rollout_batch_minutes': 1441}, 'rollout_batch_minutes must be from 0 to 1440, got 1441'),
     'max_age_negative': ({'rollout_converged_max_age_days': -1}, 'rollout_converged_max_age_days must be 0 (no limit) or more, got -1'),
     'dropin_path': ({'rollout_cmdline_dropin': '../grub.cfg'}, 'rollout_cmdline_dropin must be a file name ending in .cfg'),
     'serial_0': ({'rollout_serial': 0}, 'rollout_serial must be a count, a percentage or a list of them'),
