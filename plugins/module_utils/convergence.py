@@ -10,6 +10,11 @@ release it left as the default, the sha256 of every file the roles manage (by gl
 counts too) and the qdisc plans it applied. A later run compares the host with that record; when
 nothing differs (and profile_check passes the running kernel), the host is converged and the pass
 can be skipped. Anything unreadable counts as a difference: the answer is then the full pass.
+
+A staging (the new kernel installed, not the default, and its configuration written; see the rollout
+role's stage.yml) leaves a record of the same kind with ``staged_on``, the release that still runs: a
+later run finds a host still as its staging left it and goes on to its trial boot without staging it
+again. Such a record expects ``staged_on`` as the running and default release.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -128,10 +133,12 @@ def normalize_plans(plans):
     return result
 
 
-def make_record(fingerprint_hex, release, watch, files, qdisc_plans, recorded_at):
+def make_record(fingerprint_hex, release, watch, files, qdisc_plans, recorded_at, staged_on=None):
+    """The record of a full pass (``release`` runs as the default), or of a staging (``staged_on`` runs as the
+    default, ``release`` is installed and waits for its trial boot)."""
     if not validation.is_valid('kernel_release', release):
         raise ConvergenceError('release must be a kernel release as uname -r prints it, got %s' % validation.describe(release))
-    return {
+    record = {
         'schema': RECORD_SCHEMA,
         'fingerprint': validate_fingerprint(fingerprint_hex),
         'release': release,
@@ -140,6 +147,22 @@ def make_record(fingerprint_hex, release, watch, files, qdisc_plans, recorded_at
         'qdisc_plans': normalize_plans(qdisc_plans),
         'recorded_at': recorded_at,
     }
+    if staged_on is not None:
+        if not validation.is_valid('kernel_release', staged_on):
+            raise ConvergenceError('the release the host runs while staged must be a kernel release as uname -r prints it, got %s'
+                                   % validation.describe(staged_on))
+        if staged_on == release:
+            raise ConvergenceError('a staging record is for a release the host does not run yet; %s runs' % release)
+        record['staged_on'] = staged_on
+    return record
+
+
+def plans_of_record(record):
+    """The record's qdisc plans as the network role resolves them (a list of single-device plans): what a
+    later record of the same host is given when the plans come from this record, not from the role."""
+    plans = record.get('qdisc_plans') or {}
+    return [{'device': device, 'state': plans[device].get('state') or 'present', 'qdiscs': list(plans[device].get('qdiscs') or [])}
+            for device in sorted(plans)]
 
 
 def _stable_part(record):
@@ -204,6 +227,10 @@ def validate_max_age(days):
     return days
 
 
+def _pass_name(record):
+    return 'staging' if 'staged_on' in record else 'full pass'
+
+
 def stale_reason(record, max_age_days, now):
     """Why the record is too old to stand for the host (a line), or None.
 
@@ -216,15 +243,15 @@ def stale_reason(record, max_age_days, now):
     try:
         then = calendar.timegm(time.strptime(stamp, RECORDED_AT_FORMAT))
     except (TypeError, ValueError):
-        return 'the time of the full pass (%r) cannot be read' % (stamp,)
+        return 'the time of the %s (%r) cannot be read' % (_pass_name(record), stamp)
     if now - then > max_age_days * _DAY:
-        return 'the full pass of %s is older than %d day%s' % (stamp, max_age_days, '' if max_age_days == 1 else 's')
+        return 'the %s of %s is older than %d day%s' % (_pass_name(record), stamp, max_age_days, '' if max_age_days == 1 else 's')
     return None
 
 
 def compare(record, wanted_fingerprint, running_release, default_release, next_release, files_now,
             max_age_days=0, now=None):
-    """Why the host is not as the record says, as readable lines; empty when it is.
+    """Why the host is not as the record (of a full pass or of a staging) says, as readable lines; empty when it is.
 
     ``files_now`` is the snapshot of the record's own watch list, taken now; the qdisc plans are
     compared by the caller, which can read the live trees. ``max_age_days`` (0: no limit) ends the
@@ -234,14 +261,16 @@ def compare(record, wanted_fingerprint, running_release, default_release, next_r
     stale = stale_reason(record, max_age_days, time.time() if now is None else now)
     if stale:
         reasons.append(stale)
+    pass_name = _pass_name(record)
     if record.get('fingerprint') != wanted_fingerprint:
-        reasons.append('the inputs or the collection changed since the full pass of %s'
-                       % record.get('recorded_at', 'an unknown time'))
-    release = record.get('release')
+        reasons.append('the inputs or the collection changed since the %s of %s'
+                       % (pass_name, record.get('recorded_at', 'an unknown time')))
+    # A staging leaves the old kernel running and the default; a full pass leaves its release so.
+    release = record['staged_on'] if 'staged_on' in record else record.get('release')
     if running_release != release:
-        reasons.append('runs %s, the full pass left %s' % (running_release, release))
+        reasons.append('runs %s, the %s left %s' % (running_release, pass_name, release))
     if default_release != release:
-        reasons.append('the default boot entry is %s, the full pass left %s' % (default_release, release))
+        reasons.append('the default boot entry is %s, the %s left %s' % (default_release, pass_name, release))
     if next_release != default_release:
         reasons.append('the next boot is armed for %s' % next_release)
     reasons.extend(file_differences(record.get('files') or {}, files_now))

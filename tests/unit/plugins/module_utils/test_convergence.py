@@ -165,3 +165,43 @@ def test_compare_puts_an_outlived_record_first(tmp_path):
 def test_a_record_refuses_a_release_that_is_no_uname_r(tmp_path, release):
     with pytest.raises(conv.ConvergenceError, match='kernel release as uname -r prints it'):
         conv.make_record('a' * 64, release, [], {}, [], '2026-12-06T00:00:00Z')
+
+
+def _staged(tmp_path):
+    return conv.make_record(FINGERPRINT, '6.12.118-hyperion', [str(tmp_path / '*.conf')], {'/etc/a.conf': '1'},
+                            [{'devices': ['ens4'], 'qdiscs': [{'kind': 'cake', 'parent': 'root'}]}],
+                            '2026-12-03T12:00:00Z', staged_on='6.12.48+deb13-amd64')
+
+
+def test_a_staging_record_expects_the_old_kernel_running_and_the_default(tmp_path):
+    record = _staged(tmp_path)
+    assert record['staged_on'] == '6.12.48+deb13-amd64' and record['release'] == '6.12.118-hyperion'
+    old = '6.12.48+deb13-amd64'
+    assert conv.compare(record, FINGERPRINT, old, old, old, {'/etc/a.conf': '1'}) == []
+    # The staged kernel booted (and became the default): the staging no longer stands for the host.
+    new = '6.12.118-hyperion'
+    assert conv.compare(record, FINGERPRINT, new, new, new, {'/etc/a.conf': '1'}) == [
+        'runs 6.12.118-hyperion, the staging left 6.12.48+deb13-amd64',
+        'the default boot entry is 6.12.118-hyperion, the staging left 6.12.48+deb13-amd64']
+    # Armed for a trial boot, with a changed input and a changed file.
+    assert conv.compare(record, 'b' * 64, old, old, new, {'/etc/a.conf': '2'}, max_age_days=1, now=NOON + 2 * 86400) == [
+        'the staging of 2026-12-03T12:00:00Z is older than 1 day',
+        'the inputs or the collection changed since the staging of 2026-12-03T12:00:00Z',
+        'the next boot is armed for 6.12.118-hyperion', '/etc/a.conf changed']
+    # A full pass's record of the same figures is another record.
+    assert not conv.same_record(record, dict(record, staged_on=None))
+
+
+def test_a_staging_record_needs_another_release_that_is_a_uname_r(tmp_path):
+    with pytest.raises(conv.ConvergenceError, match='does not run yet'):
+        conv.make_record(FINGERPRINT, '6.12.118-hyperion', [], {}, [], '2026-12-03T12:00:00Z', staged_on='6.12.118-hyperion')
+    with pytest.raises(conv.ConvergenceError, match='runs while staged must be a kernel release'):
+        conv.make_record(FINGERPRINT, '6.12.118-hyperion', [], {}, [], '2026-12-03T12:00:00Z', staged_on='6.12 48')
+
+
+def test_the_plans_of_a_record_give_the_same_record_again(tmp_path):
+    record = _staged(tmp_path)
+    plans = conv.plans_of_record(record)
+    assert plans == [{'device': 'ens4', 'state': 'present', 'qdiscs': [{'kind': 'cake', 'parent': 'root'}]}]
+    assert conv.normalize_plans(plans) == record['qdisc_plans']
+    assert conv.plans_of_record({}) == []

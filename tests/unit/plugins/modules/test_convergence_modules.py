@@ -188,3 +188,28 @@ def test_info_refuses_a_malformed_fingerprint(host, capsys):
 def test_info_refuses_a_negative_maximum_age(host, capsys):
     code, result = _info(host, capsys, max_age_days=-3)
     assert code == 1 and 'whole number of days' in result['msg']
+
+
+def test_a_staging_record_stands_until_the_staged_kernel_boots(host, capsys):
+    old = '6.12.48+deb13-amd64'
+    host.update(running=old, default=old, next=old)
+    code, result = _record(host, capsys, staged_on=old)
+    assert code == 0 and result['changed'] and result['record']['staged_on'] == old
+    code, result = _info(host, capsys)
+    assert code == 0 and result['converged'] is True
+    assert result['msg'].startswith('staged: %s waits for its trial boot, %s runs as the default' % (RELEASE, old))
+    # The plans come back as the record module takes them: a record of them is the same record.
+    assert result['qdisc_plans'] == [{'device': 'hyp-cake0', 'state': 'present', 'qdiscs': CAKE}]
+    code, again = _record(host, capsys, staged_on=old, qdisc_plans=result['qdisc_plans'])
+    assert code == 0 and again['changed'] is False
+    # Armed for the trial boot, then running it: no longer as the staging left it.
+    host.update(next=RELEASE)
+    assert _info(host, capsys)[1]['reasons'] == ['the next boot is armed for %s' % RELEASE]
+    host.update(running=RELEASE, default=RELEASE)
+    assert _info(host, capsys)[1]['reasons'] == ['runs %s, the staging left %s' % (RELEASE, old),
+                                                 'the default boot entry is %s, the staging left %s' % (RELEASE, old)]
+
+
+def test_a_staging_record_of_the_running_release_is_refused(host, capsys):
+    code, result = _record(host, capsys, staged_on=RELEASE)
+    assert code == 1 and 'does not run yet' in result['msg'] and not os.path.exists(host['record'])
