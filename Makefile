@@ -26,9 +26,10 @@ export HYPERION_LAB_CACHE ?= $(HYPERION_CACHE)/lab
 # - TEST_LANE_1 and TEST_LANE_2 are the long VM scenarios, two lanes side by side, each in order.
 #   A qemu TCG guest keeps one core busy, and a scenario's machines are often idle (one of two
 #   machines rebooting, molecule and Ansible on the controller), so one lane alone leaves a core idle.
-TEST_TARGETS := packages-lab,build,test unit changelog-lint
+TEST_TARGETS := packages-lab,build,test changelog-lint
 TEST_PREPARE :=
-TEST_LANE_1 :=
+# The unit tests are minutes of CPU and no VM: they start a lane instead of holding both lanes back.
+TEST_LANE_1 := unit
 TEST_LANE_2 :=
 
 # Make fragments owned by subsystems (the VM lab, the kernel package pipeline).
@@ -37,8 +38,8 @@ TEST_LANE_2 :=
 -include workbench/packaging/kernel.mk
 # One fragment per role family or playbook area (workbench/mk/<area>.mk), each appending its own targets.
 -include $(sort $(wildcard workbench/mk/*.mk))
-# ansible-lint and ansible-test sanity take minutes of CPU and no VM: they end the shorter lane
-# (host_config ends long before the rollout scenario) instead of holding both lanes back.
+# ansible-lint and ansible-test sanity take minutes of CPU and no VM: they end lane 2 (the one-machine
+# scenarios) instead of holding both lanes back; lane 1 ends with the other checks without a VM.
 TEST_LANE_2 += lint sanity
 
 # Every user-facing target says what it does after "## " on its rule's line, in the file that owns it;

@@ -17,7 +17,7 @@ test-oldest-core: setup collection-install $(OLDEST_CORE_VENV)/bin/ansible ## th
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections HYPERION_TEST_DEPENDENCIES="$$(readlink -e $(COLLECTION_INSTALLED))" \
 	  $(OLDEST_CORE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit
 
-TEST_LANE_2 += test-oldest-core
+TEST_LANE_1 += test-oldest-core
 
 # ansible-test sanity of that oldest ansible-core too (its own rules, tests/sanity/ignore-<minor>.txt):
 # the same copy of the collection as `make sanity`, checked by the other end of the claimed range.
@@ -31,4 +31,4 @@ $(OLDEST_SANITY_VENV)/bin/ansible-test: workbench/tests/oldest-core/requirements
 sanity-oldest-core: setup $(OLDEST_SANITY_VENV)/bin/ansible-test ## ansible-test sanity on the oldest ansible-core the collection claims
 	$(call run_sanity,$(OLDEST_SANITY_VENV),$(BUILD)/sanity-oldest-core)
 
-TEST_LANE_2 += sanity-oldest-core
+TEST_LANE_1 += sanity-oldest-core

@@ -7,4 +7,4 @@
 .PHONY: test-report-browser
 test-report-browser: packages-test setup ## report.html in headless Chromium: the timeline, the drift grid, no script error
 	PYTHONPATH=$(CURDIR)/$(BUILD)/collections $(BIN)/python -m pytest -q -p no:cacheprovider workbench/tests/report
-TEST_LANE_2 += test-report-browser
+TEST_LANE_1 += test-report-browser
