@@ -23,9 +23,9 @@ description:
     M(hyperion.kernel.tc_qdisc) would judge it in check mode);
   - 5. the record is not older than O(max_age_days).
   - A missing, unreadable or foreign record means not converged. The module never changes the host.
-  - A staging record (written with C(staged_on)) is compared the same way, except that the release it names must
+  - "A staging record (written with C(staged_on)) is compared the same way, except that the release it names must
     be installed but not running: the host runs C(staged_on) as the default, and no one-time boot is armed. The
-    answer is then whether the host is still as its staging left it.
+    answer is then whether the host is still as its staging left it."
   - The running kernel's own settings (sysctls, zram, I/O schedulers, the command line) are not in the record;
     M(hyperion.kernel.profile_check) checks them, and the rollout requires both.
 author:

@@ -21,9 +21,9 @@ description:
     the same state reports no change; or when it is older than O(max_age_days), so that its age counts from this
     pass.
   - With O(state=absent), removes the record, so the next run makes the full pass (a rollback does this).
-  - With O(staged_on), the record is one of a staging instead (the rollout role's, at the end of its staging):
+  - "With O(staged_on), the record is one of a staging instead (the rollout role's, at the end of its staging):
     O(release) is installed and waits for its trial boot, O(staged_on) runs and stays the default. A later run
-    that finds the host still so goes on to the trial boot without staging it again.
+    that finds the host still so goes on to the trial boot without staging it again."
 author:
   - Hyperion kernel project (@hyperion-kernel)
 options:
