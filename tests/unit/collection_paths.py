@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.machinery
+import importlib.util
 import os
 import sys
 
@@ -65,3 +67,12 @@ def ansible_env(tmp_path=None, **extra):
         env['ANSIBLE_CALLBACKS_ENABLED'] = 'hyperion.kernel.hyperion_report'
     env.update(extra)
     return env
+
+
+def load_script(name, path):
+    """The module of a Python script without a .py name (the workbench's tools), for its unit tests."""
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_loader(name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module

@@ -21,8 +21,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.machinery
-import importlib.util
 import os
 import re
 import shutil
@@ -32,7 +30,7 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT, load_script
 
 COLLECTION = 'hyperion.kernel'
 BEGIN = '<!-- BEGIN generated from meta/argument_specs.yml -->'
@@ -198,11 +196,7 @@ def test_a_readme_without_markers_gets_a_variables_section(tmp_path):
 
 
 def load_generator():
-    loader = importlib.machinery.SourceFileLoader('role_docs', GENERATOR)
-    spec = importlib.util.spec_from_loader('role_docs', loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return load_script('role_docs', GENERATOR)
 
 
 @needs_generator

@@ -9,8 +9,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import importlib.machinery
-import importlib.util
 import json
 import os
 import signal
@@ -18,19 +16,13 @@ import subprocess
 import sys
 import time
 
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import load_script
+
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools', 'cpu-usage')
 TICKS = 100  # per second, as SC_CLK_TCK on Linux
 
 
-def load_tool():
-    loader = importlib.machinery.SourceFileLoader('cpu_usage', TOOL)
-    spec = importlib.util.spec_from_loader('cpu_usage', loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-cpu_usage = load_tool()
+cpu_usage = load_script('cpu_usage', TOOL)
 
 
 def write_host(proc, user, system, idle, iowait, irq_softirq_steal, guest):
