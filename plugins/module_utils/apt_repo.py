@@ -18,10 +18,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
-
 # The private state, relative to the work directory.
-STATE_DIR = 'apt-check'
 SOURCE_PARTS = 'apt-check/sources.list.d'
 SOURCE_FILE = 'apt-check/sources.list.d/check.sources'
 KEY_FILE = 'apt-check/key.asc'
@@ -42,10 +39,6 @@ SUITE_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._/-]{0,99}')
 URL_RE = re.compile(r'(https?|file)://[^\s]{1,2000}')
 
 OK, UNREACHABLE, UNTRUSTED = 'ok', 'unreachable', 'untrusted'
-
-
-class AptRepoError(HyperionError):
-    """The repository or the package is refused; the message says why."""
 
 
 def validate(url, suite, component, package):

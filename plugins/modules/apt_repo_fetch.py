@@ -116,7 +116,6 @@ attempts:
   sample: 1
 '''
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -126,17 +125,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.hyperion.kernel.plugins.module_utils import apt_repo
+from ansible_collections.hyperion.kernel.plugins.module_utils.convergence import file_digest
 from ansible_collections.hyperion.kernel.plugins.module_utils.host import replace_file
 
 
 def file_sha256(path):
-    if not os.path.isfile(path):
-        return None
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
+    """The package file's sha256, None when there is none."""
+    return file_digest(path) if os.path.isfile(path) else None
 
 
 def write_if_different(path, text, mode):
