@@ -45,6 +45,11 @@ options:
     description:
       - The kernel release the pass left running and as the default. Required with O(state=present).
     type: str
+  supersedes:
+    description:
+      - Another record this one replaces, removed in the same call once this one is written (the rollout's
+        record of a full pass replaces the record of the staging it promoted). Not with O(state=absent).
+    type: path
   staged_on:
     description:
       - For a staging record, the release the host runs (and boots by default) while O(release) waits for its trial
@@ -128,6 +133,11 @@ record:
     files: {/etc/sysctl.d/90-hyperion-network.conf: 9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab}
     qdisc_plans: {}
     recorded_at: "2026-12-03T12:00:00Z"
+superseded_removed:
+  description: Whether the record O(supersedes) names was there and is (or, in check mode, would be) removed.
+  returned: always
+  type: bool
+  sample: true
 '''
 
 import os
@@ -152,12 +162,17 @@ def main():
             qdisc_plans=dict(type='list', elements='dict', default=[]),
             max_age_days=dict(type='int', default=0),
             staged_on=dict(type='str'),
+            supersedes=dict(type='path'),
         ),
         required_if=[('state', 'present', ('fingerprint', 'release'))],
         supports_check_mode=True,
     )
     params = module.params
     path = params['path']
+    superseded = params['supersedes']
+    if superseded and (params['state'] == 'absent' or os.path.abspath(superseded) == os.path.abspath(path)):
+        module.fail_json(msg='supersedes names another record to remove once this one is written: not with state=absent, '
+                             'not the record itself (%s)' % path)
     old, problem = read_record(path)
     exists = os.path.exists(path)
     before = record_text(old) if old is not None else ('(unreadable: %s)\n' % problem if problem else '')
@@ -188,11 +203,22 @@ def main():
                 atomic_write(path, after)
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot %s the record %s: %s' % ('remove' if new is None else 'write', path, exc))
-    result = dict(changed=changed, record=new)
+    # Only after this record is in place: a failure before leaves the old pair, never neither.
+    superseded_removed = bool(superseded) and os.path.lexists(superseded)
+    if superseded_removed and not module.check_mode:
+        try:
+            os.unlink(superseded)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='cannot remove the superseded record %s: %s' % (superseded, exc))
+    result = dict(changed=changed or superseded_removed, record=new, superseded_removed=superseded_removed)
     if module._diff:
         result['diff'] = dict(before=before, after=after, before_header=path, after_header=path)
+        if superseded_removed:
+            result['diff'] = [result['diff'], dict(before='(a record)\n', after='', before_header=superseded, after_header=superseded)]
     verb = ('would ' if module.check_mode else '') + ('remove' if new is None else 'write')
     result['msg'] = ('%s the record %s' % (verb, path)) if changed else 'the record %s is up to date' % path
+    if superseded_removed:
+        result['msg'] += '; %sremove the superseded record %s' % ('would ' if module.check_mode else '', superseded)
     module.exit_json(**result)
 
 

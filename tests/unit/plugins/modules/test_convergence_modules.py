@@ -213,3 +213,27 @@ def test_a_staging_record_stands_until_the_staged_kernel_boots(host, capsys):
 def test_a_staging_record_of_the_running_release_is_refused(host, capsys):
     code, result = _record(host, capsys, staged_on=RELEASE)
     assert code == 1 and 'does not run yet' in result['msg'] and not os.path.exists(host['record'])
+
+
+def test_a_full_pass_record_supersedes_the_staging_record(host, capsys):
+    staged = host['record'].replace('converged.json', 'staged.json')
+    old = '6.12.48+deb13-amd64'
+    host.update(running=old, default=old, next=old)
+    run_module(convergence_record, dict(path=staged, fingerprint=FINGERPRINT, release=RELEASE, staged_on=old), capsys)
+    host.update(running=RELEASE, default=RELEASE, next=RELEASE)
+    code, result = _record(host, capsys, supersedes=staged, _ansible_check_mode=True, _ansible_diff=True)
+    assert code == 0 and result['changed'] and result['superseded_removed'] and os.path.exists(staged)
+    assert [entry['before_header'] for entry in result['diff']] == [host['record'], staged]
+    code, result = _record(host, capsys, supersedes=staged)
+    assert code == 0 and result['superseded_removed'] and not os.path.exists(staged) and os.path.exists(host['record'])
+    assert result['msg'].endswith('; remove the superseded record %s' % staged)
+    # Nothing left to supersede, the same record: no change.
+    code, result = _record(host, capsys, supersedes=staged)
+    assert code == 0 and not result['changed'] and not result['superseded_removed']
+
+
+@pytest.mark.parametrize('extra', [{'state': 'absent'}, {}])
+def test_supersedes_is_another_record_of_a_written_one(host, capsys, extra):
+    args = dict(extra, supersedes=host['record'])
+    code, result = _record(host, capsys, **args)
+    assert code == 1 and 'supersedes names another record' in result['msg']
