@@ -18,6 +18,8 @@ __metaclass__ = type
 import os
 import re
 
+from .validation import ValidationError, require
+
 # The private state, relative to the work directory.
 SOURCE_PARTS = 'apt-check/sources.list.d'
 SOURCE_FILE = 'apt-check/sources.list.d/check.sources'
@@ -33,25 +35,18 @@ NETWORK_ERRORS = ('Could not connect to', 'Unable to connect to', 'Could not res
 NETWORK_ERROR_RE = re.compile('|'.join(re.escape(text) for text in NETWORK_ERRORS))
 # apt's warnings and errors start their line with "W:" or "E:"; a signature problem is one of them.
 PROBLEM_LINE_RE = re.compile(r'[WE]:.*')
-# Debian package names (Debian Policy 5.6.1) and the parts of a repository line apt accepts.
-PACKAGE_NAME_RE = re.compile(r'[a-z0-9][a-z0-9+.-]+')
-SUITE_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._/-]{0,99}')
-URL_RE = re.compile(r'(https?|file)://[^\s]{1,2000}')
-
 OK, UNREACHABLE, UNTRUSTED = 'ok', 'unreachable', 'untrusted'
 
 
 def validate(url, suite, component, package):
-    """The problems of the repository's coordinates, one message each (full matches, as apt would read them)."""
+    """The problems of the repository's coordinates, one message each (the kinds of validation.py, full matches)."""
     problems = []
-    if not URL_RE.fullmatch(url or ''):
-        problems.append('url must be an http://, https:// or file:// URL without spaces, got %r' % (url,))
-    if not SUITE_RE.fullmatch(suite or ''):
-        problems.append('suite must be letters, digits, ".", "_", "-" and "/", got %r' % (suite,))
-    if not SUITE_RE.fullmatch(component or '') or '/' in (component or ''):
-        problems.append('component must be letters, digits, ".", "_" and "-", got %r' % (component,))
-    if not PACKAGE_NAME_RE.fullmatch(package or ''):
-        problems.append('package must be a Debian package name, got %r' % (package,))
+    for kind, value, what in (('apt_url', url, 'url'), ('apt_word', suite, 'suite'), ('apt_word', component, 'component'),
+                              ('deb_package_name', package, 'package')):
+        try:
+            require(kind, value, what)
+        except ValidationError as exc:
+            problems.append(str(exc))
     return problems
 
 

@@ -51,10 +51,16 @@ KINDS = {
     'checksum': (r'(sha256:[0-9a-fA-F]{64}|sha512:[0-9a-fA-F]{128})', 'sha256:<64 hex digits> or sha512:<128 hex digits>'),
     # One URL on one line: no white space, quotes or control characters, so it stays one field of a file.
     'http_url': (r'https?://[A-Za-z0-9._~:/?#\[\]@!&()*+,;=%-]+', 'an http:// or https:// URL without spaces or quotes'),
+    # The URI of an apt source: the network ones, or file:// for a repository on the host's own disk.
+    'apt_url': (r'(https?|file)://[A-Za-z0-9._~:/?#\[\]@!&()*+,;=%-]+',
+                'an http://, https:// or file:// URL without spaces or quotes'),
     # An apt suite or component: one field of a deb822 line.
     'apt_word': (r'[A-Za-z0-9][A-Za-z0-9_./+~-]{0,127}', 'one word of letters, digits, "_", ".", "/", "+", "~" and "-"'),
     # A package name as apt, dnf and pacman accept it.
     'package_name': (r'[A-Za-z0-9][A-Za-z0-9_.+~-]{0,127}', 'a package name such as linux-image-hyperion'),
+    # A Debian package name (Debian Policy 5.6.1): lower case, at least two characters.
+    'deb_package_name': (r'[a-z0-9][a-z0-9+.-]{1,127}', 'a Debian package name such as linux-image-hyperion (lower-case '
+                                                        'letters, digits, "+", "-" and ".", at least two characters)'),
     # A systemd time span for a timer (OnCalendar is not a span): 1h, 30min, 1h 30min, 90s.
     'systemd_timespan': (r'[0-9]{1,9} ?(us|ms|s|sec|m|min|h|hr|d|w)?( [0-9]{1,9} ?(us|ms|s|sec|m|min|h|hr|d|w))*',
                          'a systemd time span such as 1h, 30min or "1h 30min"'),

@@ -30,11 +30,11 @@ options:
     type: str
     required: true
   suite:
-    description: The repository's suite (distribution).
+    description: The repository's suite (distribution), one word of letters, digits, C(_), C(.), C(/), C(+), C(~) and C(-).
     type: str
     required: true
   component:
-    description: The repository's component.
+    description: The repository's component, one word as O(suite).
     type: str
     default: main
   key:
@@ -42,7 +42,7 @@ options:
     type: str
     required: true
   package:
-    description: The name of the package to fetch (a Debian package name).
+    description: The name of the package to fetch, a Debian package name (lower-case letters, digits, C(+), C(-) and C(.)).
     type: str
     required: true
   work_dir:

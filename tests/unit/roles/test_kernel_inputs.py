@@ -69,7 +69,7 @@ CASES = [
     # apt would ignore a source file with "+" in its name, after the keyring was installed.
     ('repo-name-plus', REPO, {'kernel_repo_name': 'hyperion+kernel'}, ['kernel_repo_name must be a file name']),
     ('repo-name-newline', REPO, {'kernel_repo_name': 'hyperion\n'}, ['kernel_repo_name must be a file name']),
-    ('package-option', REPO, {'kernel_package_name': '--allow-unauthenticated'}, ['kernel_package_name must be a package name']),
+    ('package-option', REPO, {'kernel_package_name': '--allow-unauthenticated'}, ['kernel_package_name must be a Debian package name']),
     ('package-newline', REPO, {'kernel_package_name': 'linux-image-6.19.6-hyperion-2.2.4\n'}, ['kernel_package_name must be']),
     ('package-empty', REPO, {'kernel_package_name': ''}, ['kernel_package_name must be']),
     ('key-empty', REPO, {'kernel_repo_key': ''}, ['kernel_repo_key must be one armored PGP public key block']),

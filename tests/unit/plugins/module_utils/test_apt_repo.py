@@ -90,7 +90,9 @@ def test_private_options_and_source():
 
 def test_validate():
     assert apt_repo.validate('https://apt.example/h', 'hyperion', 'main', 'linux-image-6.19.2+hyp1-hyperion') == []
-    problems = apt_repo.validate('ftp://x', 'a b', 'main/contrib', '-x')
+    problems = apt_repo.validate('ftp://x', 'a b', 'main contrib', '-x')
+    # apt takes a component with a "/" (as the old security archive's updates/main) and a file:// URL.
+    assert apt_repo.validate('file:///srv/repo', 'stable', 'updates/main', 'linux-image-hyperion') == []
     assert [problem.split(' ')[0] for problem in problems] == ['url', 'suite', 'component', 'package']
 
 

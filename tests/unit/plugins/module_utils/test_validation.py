@@ -7,7 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
+import shutil
+import subprocess
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -23,9 +26,16 @@ GOOD = {
     'param_name': 'usbcore.autosuspend', 'netdev': 'enp0s3', 'mac': '52:54:00:12:34:56',
     'hhmm_window': '22:00-06:00', 'zram_device': 'zram0', 'kernel_algorithm': 'mq-deadline',
     'sha256': 'a' * 64, 'checksum': 'sha256:' + 'b' * 64, 'http_url': 'https://repo.example.org/hyperion/',
-    'apt_word': 'trixie', 'package_name': 'linux-image-hyperion', 'systemd_timespan': '1h 30min',
+    'apt_word': 'trixie', 'apt_url': 'file:///srv/hyperion-repo', 'package_name': 'linux-image-hyperion',
+    'deb_package_name': 'linux-image-6.19.2+hyp1-hyperion', 'systemd_timespan': '1h 30min',
     'sysctl_name': 'net.core.default_qdisc',
 }
+
+
+def test_the_valid_test_documents_every_kind():
+    with open(os.path.join(os.path.dirname(validation.__file__), '..', 'test', 'valid.yml')) as handle:
+        documented = set(re.findall(r'V\((\w+)\)', handle.read()))
+    assert set(KINDS) <= documented
 
 
 def test_every_kind_has_a_good_example():
@@ -138,3 +148,17 @@ def test_describe_makes_control_characters_visible():
     assert validation.describe('x\ny') == '"x\\ny"'
     assert validation.describe('q"q') == '"q\\"q"'
     assert len(validation.describe('z' * 500)) < 90
+
+
+DPKG = shutil.which('dpkg')
+
+
+@pytest.mark.skipif(DPKG is None, reason='needs dpkg (Debian)')
+@settings(max_examples=150, deadline=None)
+@given(name=st.text(alphabet='abcXYZ019+-._~:/ ', min_size=0, max_size=12))
+def test_a_debian_package_name_is_one_dpkg_takes(name):
+    """Differential: whatever deb_package_name accepts, dpkg --validate-pkgname accepts too (Policy is the
+    stricter of the two: dpkg also takes upper case and "_")."""
+    if validation.is_valid('deb_package_name', name):
+        done = subprocess.run([DPKG, '--validate-pkgname', name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        assert done.returncode == 0, done.stderr

@@ -152,7 +152,7 @@ def test_asks_an_unreachable_repository_again_then_refuses(repositories, tmp_pat
     ({'url': 'ftp://mirror/x'}, 'url must be an http://, https:// or file:// URL'),
     ({'url': 'http://a b/'}, 'url must be'),
     ({'suite': '../x y'}, 'suite must be'),
-    ({'component': 'main/x'}, 'component must be'),
+    ({'component': 'main x'}, 'component must be'),
     ({'package': 'Linux_Image'}, 'package must be a Debian package name'),
     ({'retries': 21}, 'retries must be from 0 to 20'),
     ({'retry_delay': -1}, 'retry_delay must be from 0 to 600'),
