@@ -164,6 +164,29 @@ def batch_figures(hosts, start, end, reboot_s, phases):
             'ratio': round((end - start) / floor, 3) if floor else None}
 
 
+def batch_tasks(data, hosts, play_pattern=None, minimum_s=0.5):
+    """Where one batch's time went: its tasks of at least MINIMUM_S seconds, in order, as
+    [{'task', 's'}], and 'other_s', the sum of the shorter ones (set_fact, includes, skips)."""
+    wanted = set(hosts)
+    slow, other = [], 0.0
+    for play in data.get('plays', []):
+        if play_pattern is not None and not play_pattern.search((play.get('play') or {}).get('name') or ''):
+            continue
+        for task in play.get('tasks', []):
+            if not wanted.intersection(task.get('hosts', {})):
+                continue
+            meta = task.get('task') or {}
+            duration = meta.get('duration') or {}
+            if not duration.get('start') or not duration.get('end'):
+                continue
+            seconds = _iso_seconds(duration['end']) - _iso_seconds(duration['start'])
+            if seconds >= minimum_s:
+                slow.append({'task': meta.get('name') or '', 's': round(seconds, 1)})
+            else:
+                other += seconds
+    return {'tasks': slow, 'other_s': round(other, 1)}
+
+
 ROLE_PATH_RE = re.compile(r'/roles/([^/]+)/')
 
 
@@ -391,7 +414,9 @@ def run(parts, args, repo, out_dir, log=print):
                     windows = reboot_windows(follower.lines) if follower else []
                     if windows:
                         reboot = max(reboot, max(b - a for a, b in windows))
-                batches.append(batch_figures(hosts, start, end, reboot, phases))
+                figures = batch_figures(hosts, start, end, reboot, phases)
+                figures['time'] = batch_tasks(first_data, hosts, ROLLOUT_PLAYS_RE)
+                batches.append(figures)
             ratios = [b['ratio'] for b in batches if b['ratio'] is not None]
             worst = max(ratios) if ratios else None
             staging = staging_span(phases)

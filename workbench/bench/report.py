@@ -138,6 +138,11 @@ def rollout_table(section):
     if evening:
         lines.append('evening: staging %s s + batches %s s = %s s (deploy.yml ran %s s)'
                      % (evening.get('staging'), evening.get('batches'), evening.get('total'), evening.get('run')))
+    for batch in section.get('batches', []):
+        time = batch.get('time')
+        if time:
+            lines.append('%s: %s; shorter tasks %s s' % (' '.join(batch['hosts']), ', '.join(
+                '%s %s' % (entry['task'], entry['s']) for entry in time['tasks']), time['other_s']))
     return '\n'.join(lines)
 
 

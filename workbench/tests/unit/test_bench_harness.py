@@ -197,6 +197,24 @@ def test_batches_keep_only_the_plays_asked_for():
     assert lab_bench._json_document('no document') == {}
 
 
+def test_where_a_batch_went_on_a_real_rollout_run():
+    # deploy.yml on the demo lab, 2026-12-07 (before trial_boot and hyperion.kernel.reboot): cafe1's batch.
+    with gzip.open(os.path.join(FIXTURES, 'deploy-rollout-plays-2026-12-07.json.gz'), 'rt') as handle:
+        data = json.load(handle)
+    [_canary, (start, end, hosts), _cafe2] = lab_bench.batches_from_callback(data, lab_bench.ROLLOUT_PLAYS_RE)
+    assert hosts == ['cafe1']
+    breakdown = lab_bench.batch_tasks(data, hosts, lab_bench.ROLLOUT_PLAYS_RE)
+    names = [entry['task'] for entry in breakdown['tasks']]
+    assert names[0] == 'hyperion.kernel.rollout : List the sessions on the host'
+    assert 'hyperion.kernel.rollout : Reboot' in names and len(names) == 12
+    total = sum(entry['s'] for entry in breakdown['tasks']) + breakdown['other_s']
+    # The tasks cover the batch, less the gaps between them.
+    assert end - start - 1.0 < total <= end - start + 0.1
+    figures = dict(lab_bench.batch_figures(hosts, start, end, 36.3, {}), time=breakdown)
+    text = report.rollout_table({'batches': [figures]})
+    assert 'cafe1: hyperion.kernel.rollout : List the sessions on the host 2.0, ' in text
+
+
 def test_time_by_role_on_a_real_json_callback_run():
     # check.yml runs no role: its two tasks count for the playbook, the module call first.
     with gzip.open(os.path.join(FIXTURES, 'check-yml-2-hosts.json.gz'), 'rt') as handle:
