@@ -310,6 +310,26 @@ def host_segments(phases, last_task=None):
     return timed, sorted(untimed, key=lambda n: (_phase_rank(n), n))
 
 
+# Hosts whose first times are this close started together: the hosts of one task start within milliseconds
+# of each other, and a phase's published start is the whole second before its task's own time.
+TOGETHER = datetime.timedelta(seconds=2)
+
+
+def _started_together_by_end(lines):
+    """LINES (each with '_order': (first time, last time) or None) in the order they started; those that started
+    together (within TOGETHER of the first of them) in the order they ended, then by name; lines without a time
+    last, by name."""
+    timed = sorted((line for line in lines if line['_order']), key=lambda line: (line['_order'][0], line['host']))
+    ordered, group = [], []
+    for line in timed:
+        if group and line['_order'][0] - group[0]['_order'][0] > TOGETHER:
+            ordered += sorted(group, key=lambda member: (member['_order'][1], member['host']))
+            group = []
+        group.append(line)
+    ordered += sorted(group, key=lambda member: (member['_order'][1], member['host']))
+    return ordered + sorted((line for line in lines if not line['_order']), key=lambda line: line['host'])
+
+
 def build_timeline(rows, started=None, finished=None):
     """The run as a timeline: one row per host (its segments, its first and last task) and the span of
     all of them with the run's own start and end. Rows in the order the hosts started, those that started
@@ -323,7 +343,7 @@ def build_timeline(rows, started=None, finished=None):
         lines.append({'host': row['host'], 'outcome': row.get('outcome'), 'verdict': row.get('verdict'),
                       'first_task': row.get('first_task'), 'last_task': row.get('last_task'),
                       'segments': segments, 'untimed': untimed, '_order': (min(own), max(own)) if own else None})
-    lines.sort(key=lambda line: (line['_order'] is None, line['_order'] or (), line['host']))
+    lines = _started_together_by_end(lines)
     for line in lines:
         line.pop('_order')
     return {'start': _iso(min(times)) if times else None, 'end': _iso(max(times)) if times else None, 'rows': lines}

@@ -177,6 +177,23 @@ def test_a_host_without_phases_gets_its_row_from_its_tasks_and_the_span_covers_t
     assert data['timeline'] == timeline
 
 
+def test_hosts_of_one_first_task_started_together_across_a_second():
+    # As in a real run: the first task of each host starts a few milliseconds apart, here across a second, so
+    # the whole seconds the report keeps differ; a published phase starts on the whole second after them too.
+    # They started together: rows in the order they ended, not the counter PC before the last batch.
+    tick = datetime.timedelta(milliseconds=1)
+    first = _when(0) - 2 * tick
+    staging = {'staging': {'start': _at(0), 'end': _at(5)}}
+    hosts = {'lab1': _host('lab1', staging, times=[first, _when(9)]),
+             'cafe1': _host('cafe1', staging, times=[first + tick, _when(14)]),
+             'counter': _host('counter', times=[first + tick, _when(21)]),
+             'cafe2': _host('cafe2', staging, times=[first + 4 * tick, _when(20)]),
+             # Later, by more than the tolerance: after those, whatever its end.
+             'late': _host('late', times=[_when(0, 3), _when(1)])}
+    rows = fr.build_report('deploy', hosts, None, None)['timeline']['rows']
+    assert [row['host'] for row in rows] == ['lab1', 'cafe1', 'cafe2', 'counter', 'late']
+
+
 def test_a_run_without_any_time_has_an_empty_timeline():
     report = fr.build_report('check', {'a': fr.new_host('a')}, 'not a time', None)
     assert report['timeline'] == {'start': None, 'end': None, 'rows': [
