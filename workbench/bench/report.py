@@ -141,8 +141,9 @@ def rollout_table(section):
     for batch in section.get('batches', []):
         time = batch.get('time')
         if time:
-            lines.append('%s: %s; shorter tasks %s s' % (' '.join(batch['hosts']), ', '.join(
-                '%s %s' % (entry['task'], entry['s']) for entry in time['tasks']), time['other_s']))
+            # Task names have commas of their own: "name: seconds" entries apart with " | ".
+            lines.append('%s: %s | shorter tasks: %s' % (' '.join(batch['hosts']), ' | '.join(
+                '%s: %s' % (entry['task'], entry['s']) for entry in time['tasks']), time['other_s']))
     return '\n'.join(lines)
 
 

@@ -212,7 +212,8 @@ def test_where_a_batch_went_on_a_real_rollout_run():
     assert end - start - 1.0 < total <= end - start + 0.1
     figures = dict(lab_bench.batch_figures(hosts, start, end, 36.3, {}), time=breakdown)
     text = report.rollout_table({'batches': [figures]})
-    assert 'cafe1: hyperion.kernel.rollout : List the sessions on the host 2.0, ' in text
+    assert 'cafe1: hyperion.kernel.rollout : List the sessions on the host: 2.0 | ' in text
+    assert text.endswith(' | shorter tasks: %s' % breakdown['other_s'])
 
 
 def test_time_by_role_on_a_real_json_callback_run():
