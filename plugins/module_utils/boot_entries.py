@@ -35,10 +35,11 @@ import os
 import re
 
 from . import grub
-from .bootloader import BOOTLOADERS, CmdlineError, FilePlan, check_dropin_name, detect_bootloader, parse_grubby_info
+from .bootloader import (
+    BOOTLOADERS, CmdlineError, FilePlan, check_dropin_name, detect_bootloader, parse_grubby_info, write_file_changes)
 from .cmdline import release_of_kernel_path
 from .errors import HyperionError
-from .host import Host, atomic_write, entry_files, find_entry_dirs
+from .host import Host, entry_files, find_entry_dirs
 from .validation import ValidationError, require
 
 DEFAULT_DEFAULT_DROPIN = '90-hyperion-boot-entry.cfg'
@@ -319,11 +320,7 @@ def plan_boot_entry(default=None, once=None, bootloader='auto', root='/', run=No
 
 def apply_plan(plan):
     """Files first (atomically), then the commands in order (regenerate, set default, boot once)."""
-    for change in plan.files:
-        try:
-            atomic_write(change.path, change.after)
-        except (IOError, OSError) as exc:
-            raise BootEntryError('cannot write %s: %s' % (change.path, exc.strerror or exc))
+    write_file_changes(plan.files, BootEntryError)
     for argv, reason in plan.commands:
         try:
             plan.host.run(argv, reason)

@@ -213,6 +213,20 @@ class FileChange(object):
                 'before': self.before or '', 'after': self.after or ''}
 
 
+def write_file_changes(changes, error):
+    """Make each FileChange in order: an atomic write (parent directories made) or a removal. A failure raises
+    ERROR (an exception class) naming the file; the changes before it stay made."""
+    for change in changes:
+        try:
+            if change.after is None:
+                os.unlink(change.path)
+            else:
+                atomic_write(change.path, change.after)
+        except (IOError, OSError) as exc:
+            raise error('cannot %s %s: %s' % ('remove' if change.after is None else 'write', change.path,
+                                              exc.strerror or exc))
+
+
 class FilePlan(object):
     """The writes and commands of a plan; kernel_cmdline's and boot_entry's plans both build on it."""
 
@@ -560,13 +574,6 @@ def plan_cmdline(params, bootloader='auto', root='/', run=None, grub_dropin=DEFA
 
 def apply_plan(plan):
     """Make the planned changes: files first (atomically), then the regeneration commands."""
-    for change in plan.files:
-        try:
-            if change.after is None:
-                os.unlink(change.path)
-            else:
-                atomic_write(change.path, change.after)
-        except (IOError, OSError) as exc:
-            raise CmdlineError('cannot write %s: %s' % (change.path, exc.strerror or exc))
+    write_file_changes(plan.files, CmdlineError)
     for argv, reason in plan.commands:
         plan.host.run(argv, reason)

@@ -6,7 +6,7 @@
 
 ``plan_arm()`` and ``plan_promotion()`` read the files below a root and return the file changes that
 arm a trial of a release, or that record its promotion; the trial_boot module adds the boot entry and
-the guard's confirmation around them. Nothing here writes.
+the guard's confirmation around them. Nothing here writes; ``apply_changes()`` does.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +16,7 @@ __metaclass__ = type
 import json
 import os
 
+from .bootloader import FileChange, write_file_changes
 from .errors import HyperionError
 from .validation import ValidationError, bounded_int, require
 
@@ -33,23 +34,6 @@ DEFAULT_RELEASE_RECORD = '/etc/ansible/facts.d/hyperion_rollout.fact'
 
 class TrialError(HyperionError):
     """A release, deadline or record the trial boot cannot work with."""
-
-
-class FileChange(object):
-    """One file the plan writes (after is text) or removes (after is None); before is None when missing."""
-
-    def __init__(self, path, before, after, reason):
-        self.path = path
-        self.before = before
-        self.after = after
-        self.reason = reason
-
-    def action(self):
-        return {'action': 'write' if self.after is not None else 'remove', 'path': self.path, 'reason': self.reason}
-
-    def diff(self):
-        return {'before_header': self.path, 'after_header': self.path,
-                'before': self.before or '', 'after': self.after or ''}
 
 
 def validate_release(release, name='release'):
@@ -157,14 +141,6 @@ def plan_promotion(record_path, release, previous):
     return change, record, problem
 
 
-def apply_changes(changes, write):
-    """Apply file CHANGES in order: WRITE(path, text) for a write (atomic, parents made), unlink for a removal."""
-    for change in changes:
-        try:
-            if change.after is None:
-                os.unlink(change.path)
-            else:
-                write(change.path, change.after)
-        except (IOError, OSError) as exc:
-            raise TrialError('cannot %s %s: %s' % ('remove' if change.after is None else 'write', change.path,
-                                                   exc.strerror or exc))
+def apply_changes(changes):
+    """Write or remove the planned files, in order."""
+    write_file_changes(changes, TrialError)

@@ -43,30 +43,9 @@ options:
       - A one-time boot is used up by that boot, so a later run with the same O(once) arms it again; give it only
         when the next reboot should try the kernel.
     type: str
-  bootloader:
-    description:
-      - Which bootloader to use; V(auto) looks for grubby with BLS entries, then systemd-boot, then GRUB.
-    type: str
-    choices: [auto, grub, grubby, systemd-boot]
-    default: auto
-  grub_dropin:
-    description:
-      - File name of the drop-in under C(/etc/default/grub.d/) that sets C(GRUB_DEFAULT=saved) (GRUB with drop-ins),
-        of letters, digits, C(_), C(.) and C(-), ending in C(.cfg), as a whole; C(grub-mkconfig) reads no other name.
-    type: str
-    default: 90-hyperion-boot-entry.cfg
-  update:
-    description:
-      - Regenerate C(grub.cfg) after switching GRUB to C(GRUB_DEFAULT=saved). V(false) only writes the file.
-    type: bool
-    default: true
-  root:
-    description:
-      - Root directory of the system (a chroot or mounted image); tools run inside it through C(chroot).
-    type: path
-    default: /
 extends_documentation_fragment:
   - hyperion.kernel.attributes
+  - hyperion.kernel.bootloader_options
 attributes:
   check_mode:
     support: full

@@ -58,31 +58,13 @@ options:
     default: /etc/ansible/facts.d/hyperion_rollout.fact
   guard:
     description:
-      - The trial guard's program, run as C(<guard> confirm) with O(state=promoted) when a trial is armed; an armed
-        trial without it is refused.
+      - The trial guard's program, run as C(<guard> confirm) with O(state=promoted) when a trial is armed (with
+        C(HYPERION_TRIAL_ROOT) set to O(root) when that is not C(/)); an armed trial without it is refused.
     type: path
     default: /usr/local/libexec/hyperion-trial-guard
-  bootloader:
-    description: Which bootloader to use, as in M(hyperion.kernel.boot_entry).
-    type: str
-    choices: [auto, grub, grubby, systemd-boot]
-    default: auto
-  grub_dropin:
-    description: The drop-in that sets C(GRUB_DEFAULT=saved), as in M(hyperion.kernel.boot_entry).
-    type: str
-    default: 90-hyperion-boot-entry.cfg
-  update:
-    description: Regenerate C(grub.cfg) after switching GRUB to C(GRUB_DEFAULT=saved), as in M(hyperion.kernel.boot_entry).
-    type: bool
-    default: true
-  root:
-    description:
-      - Root directory of the system (a chroot or mounted image). The bootloader's tools run inside it through
-        C(chroot); the guard gets it as C(HYPERION_TRIAL_ROOT).
-    type: path
-    default: /
 extends_documentation_fragment:
   - hyperion.kernel.attributes
+  - hyperion.kernel.bootloader_options
 attributes:
   check_mode:
     support: full
@@ -164,7 +146,6 @@ from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import 
     module_argument_spec, module_plan_options)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import module_command_runner
-from ansible_collections.hyperion.kernel.plugins.module_utils.host import atomic_write
 from ansible_collections.hyperion.kernel.plugins.module_utils.trial import (
     DEFAULT_RELEASE_RECORD, GUARD_PROGRAM, apply_changes, armed_trial, plan_arm, plan_promotion, validate_release)
 
@@ -254,7 +235,7 @@ def main():
             # Armed: the guard before the one-time boot. Promoted: the deadline stopped first, then the
             # default, then the record that says it happened.
             if state == 'armed':
-                apply_changes(files, atomic_write)
+                apply_changes(files)
             if guard_armed:
                 _confirm(module, args['guard'], root)
             if boot.changed:
@@ -265,7 +246,7 @@ def main():
                     raise HyperionError('the boot entry change did not stick: a second look still plans %s' % after.actions)
                 boot_result.update(default=after.default, next_boot=after.next_boot)
             if state == 'promoted':
-                apply_changes(files, atomic_write)
+                apply_changes(files)
     except HyperionError as exc:
         module.fail_json(msg=str(exc), **result)
     result.update(changed=changed, actions=actions, boot_entry_changed=boot.changed, guard_confirmed=guard_armed,
