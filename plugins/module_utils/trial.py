@@ -18,6 +18,7 @@ import os
 
 from .bootloader import FileChange, write_file_changes
 from .errors import HyperionError
+from .host import read_file
 from .validation import ValidationError, bounded_int, require
 
 # The guard's own paths (ARM= and ENDED= in hyperion-trial-guard), relative to the root.
@@ -50,14 +51,6 @@ def validate_deadline(deadline):
         raise TrialError(str(exc))
 
 
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
 def arm_text(release, deadline):
     """The arm file as the guard reads it: one key=value per line."""
     return 'release=%s\ndeadline=%d\n' % (release, deadline)
@@ -76,7 +69,7 @@ def armed_trial(root):
     path = os.path.join(root, ARM_FILE)
     if not os.path.lexists(path):
         return None
-    return path, armed_release(_read(path))
+    return path, armed_release(read_file(path))
 
 
 def plan_arm(root, release, deadline):
@@ -88,19 +81,19 @@ def plan_arm(root, release, deadline):
     if deadline is not None:
         wanted = arm_text(release, validate_deadline(deadline))
         path = os.path.join(root, ARM_FILE)
-        current = _read(path)
+        current = read_file(path)
         if current != wanted:
             changes.append(FileChange(path, current, wanted, 'the guard reboots into the default unless confirmed '
                                                              'within %d s of the boot' % deadline))
         ended = os.path.join(root, ENDED_FILE)
         if os.path.lexists(ended):
-            changes.append(FileChange(ended, _read(ended), None, 'the note of an earlier trial the guard ended'))
+            changes.append(FileChange(ended, read_file(ended), None, 'the note of an earlier trial the guard ended'))
     return changes
 
 
 def read_release_record(path):
     """(record, problem): the recorded releases ({} when missing), or {} and why the file is unusable."""
-    text = _read(path)
+    text = read_file(path)
     if text is None:
         return {}, None
     try:
@@ -135,7 +128,7 @@ def plan_promotion(record_path, release, previous):
     record = promoted_record(recorded, release, previous)
     if recorded == record and problem is None:
         return None, record, None
-    before = _read(record_path)
+    before = read_file(record_path)
     change = FileChange(record_path, before, release_record_text(record),
                         'the releases a rollback goes back to (%s)' % record['previous_release'])
     return change, record, problem

@@ -146,6 +146,7 @@ from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import 
     module_argument_spec, module_plan_options)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import module_command_runner
+from ansible_collections.hyperion.kernel.plugins.module_utils.host import read_file
 from ansible_collections.hyperion.kernel.plugins.module_utils.trial import (
     DEFAULT_RELEASE_RECORD, GUARD_PROGRAM, apply_changes, armed_trial, plan_arm, plan_promotion, validate_release)
 
@@ -155,11 +156,8 @@ def _release(entry):
 
 
 def _running_release(root):
-    try:
-        with open(os.path.join(root, 'proc/sys/kernel/osrelease')) as handle:
-            return handle.read().strip()
-    except (IOError, OSError):
-        return None
+    text = read_file(os.path.join(root, 'proc/sys/kernel/osrelease'))
+    return text.strip() if text else None
 
 
 def _confirm(module, guard, root):
