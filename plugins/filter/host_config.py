@@ -29,13 +29,14 @@ def _guard(function):
 
 
 def kgdboc_tty(value):
-    """The tty of a kgdboc value ('ttyS0' from 'ttyS0,115200'), after checking its form."""
-    return kernel_params.parse_kgdboc(value)[0]
+    """The serial tty of a kgdboc value ('ttyS0' from 'kbd,ttyS0,115200'; None for the keyboard alone), after
+    checking its form."""
+    return kernel_params.parse_kgdboc(value)['tty']
 
 
-def kgdboc_problems(value, tty_devices, kernel_config, release):
+def kgdboc_problems(value, tty_devices, kernel_config, release, tty_types=None):
     """The reasons kgdboc VALUE cannot work on a host (empty when it can)."""
-    return kernel_params.check_kgdboc_host(value, tty_devices, kernel_config, release)
+    return kernel_params.check_kgdboc_host(value, tty_devices, kernel_config, release, tty_types)
 
 
 def kernel_extra_params(params, known_names, host_module_params=()):

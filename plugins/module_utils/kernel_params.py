@@ -5,9 +5,10 @@
 
 Pure checks, run before anything on a host changes:
 
-- ``kgdboc=<tty>,<baud>``: a serial tty name and a standard baud rate (the
-  device's existence and the kernel's CONFIG_KGDB_SERIAL_CONSOLE are checked on
-  the host, against the data this module is given);
+- ``kgdboc``: every form the kernel documents (a serial port with or without its
+  options, ``kbd``, ``kms,kbd``, combined), read as drivers/tty/serial/kgdboc.c reads
+  it; the port's existence and UART, and the kernel options each form needs, are
+  checked on the host against the data this module is given;
 - extra parameters from inventory: the name must be one the kernel documents
   (``Documentation/admin-guide/kernel-parameters.txt`` of the target source) or a
   ``module.parameter`` the host's kernel exposes under /sys/module, and the
@@ -33,39 +34,97 @@ MANAGED_NAMES = ('kgdboc', 'kgdbwait', 'sysrq_always_enabled')
 KGDB_OPTION = 'CONFIG_KGDB_SERIAL_CONSOLE'
 
 
+# MAX_CONFIG_LEN of drivers/tty/serial/kgdboc.c: kgdboc_option_setup() refuses a longer value ("config string
+# too long") and the debugger stays unconfigured.
+KGDBOC_MAX_LEN = 40
+# tty_find_polling_driver() (drivers/tty/tty_io.c): the driver name up to the first digit, the line, then the
+# options poll_init() gets (uart_parse_options: baud, parity n/o/e, bits 5-8, r for RTS/CTS flow control).
+_SERIAL_RE = re.compile(r'(tty[A-Za-z]+)([0-9]+)(?:,([0-9]+)([noe]?)([5-8]?)(r?))?')
+KDB_KEYBOARD_OPTION = 'CONFIG_KDB_KEYBOARD'
+KDB_OPTION = 'CONFIG_KGDB_KDB'
+
+
+def kgdboc_prefixes(value):
+    """(kms, kbd, rest) as configure_kgdboc() of drivers/tty/serial/kgdboc.c reads the front of VALUE on a kernel
+    with CONFIG_KDB_KEYBOARD: 'kms,' first, then 'kbd' (or 'kdb'), which ends the parse unless a ',' follows;
+    REST is what goes on to tty_find_polling_driver(), None when the keyboard ended the parse."""
+    cptr = value
+    kms = cptr.startswith('kms,')
+    if kms:
+        cptr = cptr[4:]
+    if cptr[:3] in ('kbd', 'kdb'):
+        if cptr[3:4] == ',':
+            return kms, True, cptr[4:]
+        return kms, True, None
+    return kms, False, cptr
+
+
 def parse_kgdboc(value):
-    """(tty, baud) from 'ttyS0,115200'; a clear error for anything else."""
-    if not isinstance(value, str) or not value:
-        raise HyperionError('kgdboc must be "<tty>,<baud>" such as "ttyS0,115200", not %r' % (value,))
-    tty, sep, baud = value.partition(',')
-    if not _TTY_RE.fullmatch(tty):
-        raise HyperionError('kgdboc %r: %r is not a serial tty name (ttyS0, ttyAMA0, ttyUSB0 ...)' % (value, tty))
-    if not sep or not baud.isdigit():
-        raise HyperionError('kgdboc %r: give the baud rate after the tty, as in %s,115200' % (value, tty))
-    if int(baud) not in STANDARD_BAUDS:
-        raise HyperionError('kgdboc %r: %s is not a standard baud rate (%s)'
-                            % (value, baud, ', '.join(str(b) for b in STANDARD_BAUDS)))
-    return tty, int(baud)
+    """The parts of a kgdboc value, in every form the kernel documents (``[kms,][kbd[,]][<tty>[,<options>]]``):
+    {'kms', 'kbd', 'tty', 'baud', 'options'}; a clear error for anything the kernel would refuse or misread.
+
+    Stricter than the kernel where it would silently ignore text ('kbdx' is read as 'kbd'), and the baud
+    rate, when given, must be a standard one."""
+    example = '"ttyS0,115200", "ttyS0", "kbd", "kms,kbd" or "kbd,ttyS0,115200"'
+    if not isinstance(value, str) or not value or value[0].isspace():
+        raise HyperionError('kgdboc must be one of the kernel\'s forms such as %s, not %r' % (example, value))
+    if len(value) >= KGDBOC_MAX_LEN:
+        raise HyperionError('kgdboc %r is %d characters; the kernel refuses %d or more (MAX_CONFIG_LEN)'
+                            % (value, len(value), KGDBOC_MAX_LEN))
+    kms, kbd, rest = kgdboc_prefixes(value)
+    spec = {'kms': kms, 'kbd': kbd, 'tty': None, 'baud': None, 'options': None}
+    if rest is None:
+        if value[len('kms,') if kms else 0:] not in ('kbd', 'kdb'):
+            raise HyperionError('kgdboc %r: the kernel would read only the keyboard and ignore the rest; write kbd, '
+                                'then a comma before a serial port' % (value,))
+        return spec
+    if rest == '':
+        raise HyperionError('kgdboc %r ends with a comma: name a serial port after it, or drop the comma' % (value,))
+    match = _SERIAL_RE.fullmatch(rest)
+    if not match:
+        raise HyperionError('kgdboc %r: %r is not a serial port with optional options (ttyS0, ttyS0,115200, '
+                            'ttyS0,115200n8); the forms are %s' % (value, rest, example))
+    spec['tty'] = match.group(1) + match.group(2)
+    if match.group(3) is not None:
+        baud = int(match.group(3))
+        if baud not in STANDARD_BAUDS:
+            raise HyperionError('kgdboc %r: %s is not a standard baud rate (%s)'
+                                % (value, baud, ', '.join(str(b) for b in STANDARD_BAUDS)))
+        spec['baud'] = baud
+        spec['options'] = rest.split(',', 1)[1]
+    return spec
 
 
-def check_kgdboc_host(value, tty_devices, kernel_config, release):
+def check_kgdboc_host(value, tty_devices, kernel_config, release, tty_types=None):
     """Errors (a list of strings) for kgdboc VALUE on a host.
 
-    ``tty_devices`` are the names under /sys/class/tty; ``kernel_config`` the
-    target kernel's options ({'CONFIG_X': 'y'}), or None when no config could
-    be read (which is an error too: the debugger cannot be promised).
+    ``tty_devices`` are the names under /sys/class/tty; ``tty_types`` their /sys/class/tty/<tty>/type (the UART
+    type; 0 is PORT_UNKNOWN, a name the 8250 driver registers without a UART behind it) where it could be read;
+    ``kernel_config`` the target kernel's options ({'CONFIG_X': 'y'}), or None when no config could be read
+    (which is an error too: the debugger cannot be promised).
     """
-    tty, _baud = parse_kgdboc(value)
+    spec = parse_kgdboc(value)
     errors = []
-    if tty not in (tty_devices or ()):
-        errors.append('kgdboc=%s: the serial port %s does not exist on this host (no /sys/class/tty/%s)'
-                      % (value, tty, tty))
+    tty = spec['tty']
+    if tty is not None:
+        if tty not in (tty_devices or ()):
+            errors.append('kgdboc=%s: the serial port %s does not exist on this host (no /sys/class/tty/%s)'
+                          % (value, tty, tty))
+        elif (tty_types or {}).get(tty) == 0:
+            errors.append('kgdboc=%s: %s has no UART behind it (/sys/class/tty/%s/type is 0, PORT_UNKNOWN)'
+                          % (value, tty, tty))
+    needed = [KGDB_OPTION] + ([KDB_KEYBOARD_OPTION] if spec['kbd'] else []) + ([KDB_OPTION] if spec['kms'] else [])
     if kernel_config is None:
         errors.append('kgdboc=%s: the kernel config of %s could not be read, so %s cannot be confirmed'
-                      % (value, release, KGDB_OPTION))
-    elif kernel_config.get(KGDB_OPTION) not in ('y', 'm'):
-        errors.append('kgdboc=%s: kernel %s has no %s, so the debugger would never attach'
-                      % (value, release, KGDB_OPTION))
+                      % (value, release, ', '.join(needed)))
+        return errors
+    for option in needed:
+        # kgdboc= is a __setup() parameter of the built-in driver only (a module reads kgdboc.kgdboc=), and the
+        # keyboard and kms hooks are compiled in or absent.
+        if kernel_config.get(option) != 'y':
+            errors.append('kgdboc=%s: kernel %s has %s=%s, not built in, so the debugger would never attach%s'
+                          % (value, release, option, kernel_config.get(option) or 'n',
+                             ' on the keyboard' if option == KDB_KEYBOARD_OPTION else ''))
     return errors
 
 

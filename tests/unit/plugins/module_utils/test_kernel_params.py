@@ -40,20 +40,38 @@ def test_names_file_has_the_parameters_the_roles_use(known_names):
     assert len(known_names) > 900
 
 
+def _spec(kms=False, kbd=False, tty=None, baud=None, options=None):
+    return {'kms': kms, 'kbd': kbd, 'tty': tty, 'baud': baud, 'options': options}
+
+
+# Every form of kernel-parameters.txt and Documentation/dev-tools/kgdb.rst.
 @pytest.mark.parametrize('value, expected', [
-    ('ttyS0,115200', ('ttyS0', 115200)),
-    ('ttyAMA0,9600', ('ttyAMA0', 9600)),
+    ('ttyS0,115200', _spec(tty='ttyS0', baud=115200, options='115200')),
+    ('ttyAMA0,9600', _spec(tty='ttyAMA0', baud=9600, options='9600')),
+    ('ttyS0', _spec(tty='ttyS0')),
+    ('ttyS1,115200n8', _spec(tty='ttyS1', baud=115200, options='115200n8')),
+    ('kbd', _spec(kbd=True)),
+    ('kms,kbd', _spec(kms=True, kbd=True)),
+    ('kbd,ttyS0,115200', _spec(kbd=True, tty='ttyS0', baud=115200, options='115200')),
+    ('kms,kbd,ttyS0,115200', _spec(kms=True, kbd=True, tty='ttyS0', baud=115200, options='115200')),
+    ('kms,ttyS0', _spec(kms=True, tty='ttyS0')),
 ])
 def test_kgdboc_forms(value, expected):
     assert kernel_params.parse_kgdboc(value) == expected
 
 
 @pytest.mark.parametrize('value, message', [
-    ('ttyS0', 'give the baud rate'),
     ('ttyS0,115201', 'not a standard baud rate'),
-    ('/dev/ttyS0,115200', 'not a serial tty name'),
-    ('ttyS0,115200;reboot', 'give the baud rate'),
-    ('', 'must be'),
+    ('/dev/ttyS0,115200', 'not a serial port'),
+    ('ttyS0,115200;reboot', 'not a serial port'),
+    ('kbdx', 'read only the keyboard'),
+    ('kbd,', 'ends with a comma'),
+    ('kms,', 'ends with a comma'),
+    ('kms', 'not a serial port'),
+    ('kbd,kms', 'not a serial port'),
+    (' ttyS0', 'one of the kernel'),
+    ('kms,kbd,ttyUSB0,115200n8r' + ',' * 15, 'refuses 40 or more'),
+    ('', 'one of the kernel'),
 ])
 def test_bad_kgdboc_is_refused(value, message):
     with pytest.raises(HyperionError, match=message):
@@ -62,10 +80,10 @@ def test_bad_kgdboc_is_refused(value, message):
 
 def test_kgdboc_on_debians_kernel_is_refused_for_want_of_the_serial_console():
     config = _config('debian-trixie')
-    assert config.get('CONFIG_KGDB_SERIAL_CONSOLE') not in ('y', 'm')
+    assert config.get('CONFIG_KGDB_SERIAL_CONSOLE') != 'y'
     problems = kernel_params.check_kgdboc_host('ttyS0,115200', ['ttyS0', 'ttyS1'], config, '6.12-trixie')
-    assert problems == ['kgdboc=ttyS0,115200: kernel 6.12-trixie has no CONFIG_KGDB_SERIAL_CONSOLE, so the '
-                        'debugger would never attach']
+    assert problems == ['kgdboc=ttyS0,115200: kernel 6.12-trixie has CONFIG_KGDB_SERIAL_CONSOLE=%s, not built in, so '
+                        'the debugger would never attach' % (config.get('CONFIG_KGDB_SERIAL_CONSOLE') or 'n')]
 
 
 def test_kgdboc_on_the_profile_kernel_passes_and_a_missing_port_does_not():
@@ -75,6 +93,22 @@ def test_kgdboc_on_the_profile_kernel_passes_and_a_missing_port_does_not():
     problems = kernel_params.check_kgdboc_host('ttyS3,115200', ['ttyS0'], config, 'r')
     assert problems == ['kgdboc=ttyS3,115200: the serial port ttyS3 does not exist on this host (no /sys/class/tty/ttyS3)']
     assert 'could not be read' in kernel_params.check_kgdboc_host('ttyS0,115200', ['ttyS0'], None, 'r')[0]
+
+
+def test_a_serial_name_without_a_uart_and_the_keyboard_options():
+    config = {'CONFIG_KGDB_SERIAL_CONSOLE': 'y', 'CONFIG_KGDB_KDB': 'y', 'CONFIG_KDB_KEYBOARD': 'y'}
+    # The 8250 driver registers ttyS0 to ttyS3 whether or not a UART answers; type 0 is PORT_UNKNOWN.
+    problems = kernel_params.check_kgdboc_host('ttyS2', ['ttyS2'], config, 'r', {'ttyS2': 0})
+    assert problems == ['kgdboc=ttyS2: ttyS2 has no UART behind it (/sys/class/tty/ttyS2/type is 0, PORT_UNKNOWN)']
+    assert kernel_params.check_kgdboc_host('ttyS0', ['ttyS0'], config, 'r', {'ttyS0': 4}) == []
+    assert kernel_params.check_kgdboc_host('kms,kbd', [], config, 'r') == []
+    problems = kernel_params.check_kgdboc_host('kms,kbd', [], {'CONFIG_KGDB_SERIAL_CONSOLE': 'y'}, 'r')
+    assert problems == [
+        'kgdboc=kms,kbd: kernel r has CONFIG_KDB_KEYBOARD=n, not built in, so the debugger would never attach on the keyboard',
+        'kgdboc=kms,kbd: kernel r has CONFIG_KGDB_KDB=n, not built in, so the debugger would never attach']
+    # kgdboc= is read by the built-in driver only; a module takes kgdboc.kgdboc=.
+    problems = kernel_params.check_kgdboc_host('ttyS0', ['ttyS0'], {'CONFIG_KGDB_SERIAL_CONSOLE': 'm'}, 'r')
+    assert problems == ['kgdboc=ttyS0: kernel r has CONFIG_KGDB_SERIAL_CONSOLE=m, not built in, so the debugger would never attach']
 
 
 def test_extra_parameters_known_and_module_parameters(known_names):
