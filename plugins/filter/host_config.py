@@ -34,9 +34,9 @@ def kgdboc_tty(value):
     return kernel_params.parse_kgdboc(value)['tty']
 
 
-def kgdboc_problems(value, tty_devices, kernel_config, release, tty_types=None):
+def kgdboc_problems(value, ttys, kernel_config, release):
     """The reasons kgdboc VALUE cannot work on a host (empty when it can)."""
-    return kernel_params.check_kgdboc_host(value, tty_devices, kernel_config, release, tty_types)
+    return kernel_params.check_kgdboc_host(value, ttys, kernel_config, release)
 
 
 def kernel_extra_params(params, known_names, host_module_params=()):
@@ -44,9 +44,9 @@ def kernel_extra_params(params, known_names, host_module_params=()):
     return kernel_params.check_extra_params(params, known_names, host_module_params)
 
 
-def kernel_cmdline_policy(kgdboc, kgdbwait, extra):
+def kernel_cmdline_policy(kgdboc, kgdbwait, extra, sysrq_always_enabled=False, sysrq=None):
     """The kernel_cmdline params of the boot_params role's policy."""
-    return kernel_params.cmdline_params(kgdboc, kgdbwait, extra)
+    return kernel_params.cmdline_params(kgdboc, kgdbwait, extra, sysrq_always_enabled, sysrq)
 
 
 def zram_size_mib(expression, ram_mib):

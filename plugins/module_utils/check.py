@@ -136,11 +136,21 @@ class Checker(object):
         value = values[key]
         detail = None
         if key == 'kernel.sysrq' and value is not None:
-            try:
-                decoded = decode_sysrq(value)
-                detail = 'allows: %s' % (', '.join(decoded['groups']) or 'nothing')
-            except ValueError:
-                detail = None
+            return self._sysrq(value)
+        return value, detail
+
+    def _sysrq(self, value):
+        """kernel.sysrq reads what the kernel acts on (sysrq_mask(): 1 under sysrq_always_enabled); the detail says
+        what it allows and, when the command line has the override, that no mask can hold until it is gone."""
+        try:
+            decoded = decode_sysrq(value)
+        except ValueError:
+            return value, None
+        detail = 'allows: %s' % (', '.join(decoded['groups']) or 'nothing')
+        override = ((self.facts.get('cmdline') or {}).get('sysrq_always_enabled'))
+        if override:
+            detail = ('%s on the command line: every function, whatever mask is written, until a boot without it; %s'
+                      % (override, detail))
         return value, detail
 
     def _cmdline(self, name):

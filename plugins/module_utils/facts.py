@@ -23,10 +23,12 @@ from .bore import BORE_SYSCTLS, bore_state
 from .cmdline import parse_cmdline
 from .errors import SourceError
 from .kconfig import read_config_file, read_running_config
+from .sysrq import always_enabled_by
 from .tc import normalize_qdiscs, parse_qdisc_json, root_summary
+from .validation import require
 from .zram import parse_bracketed_choice, parse_proc_swaps, read_zram_devices
 
-SUBSETS = ('kernel', 'config', 'cmdline', 'sysctl', 'modparams', 'zram', 'network', 'block', 'bore', 'tracing', 'thp')
+SUBSETS = ('kernel', 'config', 'cmdline', 'sysctl', 'modparams', 'zram', 'network', 'block', 'bore', 'tracing', 'thp', 'tty')
 
 # Sysctls every fact run reads, whatever the profile asks for.
 STANDARD_SYSCTLS = ('kernel.sysrq', 'net.ipv4.tcp_congestion_control', 'net.ipv4.tcp_available_congestion_control',
@@ -96,9 +98,12 @@ class _Gatherer(object):
     def cmdline(self):
         raw = self.text('proc/cmdline')
         if raw is None:
-            return {'raw': None, 'params': None, 'init_args': []}
+            return {'raw': None, 'params': None, 'init_args': [], 'sysrq_always_enabled': None}
         parsed = parse_cmdline(raw)
-        return {'raw': parsed.raw, 'params': parsed.to_dict(), 'init_args': parsed.init_args}
+        params = parsed.to_dict()
+        # The parameter that turns the SysRq override on, as the kernel matches it (any value, '-' or '_').
+        return {'raw': parsed.raw, 'params': params, 'init_args': parsed.init_args,
+                'sysrq_always_enabled': always_enabled_by(params)}
 
     def sysctls(self, keys):
         values = {}
@@ -211,6 +216,25 @@ class _Gatherer(object):
         return result
 
 
+    def ttys(self, names):
+        """{name: {'exists', 'uart_type'}} for each tty NAME under /sys/class/tty. uart_type is the port's UART
+        type (drivers/tty/serial/serial_core.c's type attribute: 0 is PORT_UNKNOWN, a name without a UART behind
+        it); None where the tty has none (a virtual console, a pseudo terminal) or does not exist."""
+        result = {}
+        for name in names:
+            # A name becomes a path: one component, never '..' or a '/'.
+            require('tty_name', name, 'a tty name')
+            base = _path(self.root, 'sys/class/tty/' + name)
+            exists = os.path.exists(base)
+            uart_type = None
+            if exists and os.path.exists(os.path.join(base, 'type')):
+                raw = self.text('sys/class/tty/%s/type' % name)
+                if raw is not None and raw.strip().isdigit():
+                    uart_type = int(raw.strip())
+            result[name] = {'exists': exists, 'uart_type': uart_type}
+        return result
+
+
 def module_command_runner(module):
     """A ``run`` callable over an AnsibleModule-like object (get_bin_path, run_command).
 
@@ -224,7 +248,7 @@ def module_command_runner(module):
     return run
 
 
-def gather_facts(root='/', run=None, subsets=None, sysctls=(), modparams=(), config_path=None):
+def gather_facts(root='/', run=None, subsets=None, sysctls=(), modparams=(), config_path=None, ttys=()):
     """The running state as a JSON-friendly dict; see the module docs of kernel_facts."""
     wanted = set(subsets or SUBSETS)
     unknown = wanted - set(SUBSETS)
@@ -255,5 +279,7 @@ def gather_facts(root='/', run=None, subsets=None, sysctls=(), modparams=(), con
         facts['dynamic_debug'] = gatherer.dynamic_debug()
     if 'thp' in wanted:
         facts['thp'] = gatherer.thp()
+    if 'tty' in wanted:
+        facts['tty'] = gatherer.ttys(ttys)
     facts['errors'] = gatherer.errors
     return facts

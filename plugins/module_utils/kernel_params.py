@@ -24,6 +24,7 @@ import re
 from .errors import HyperionError
 from .bootloader import value_problem
 from .cmdline import normalize_name
+from .sysrq import ALWAYS_ENABLED, parse_sysrq
 from .validation import describe, did_you_mean, is_valid
 
 # Rates the 8250/16550 driver and kgdboc's earlycon parser accept as written.
@@ -95,22 +96,27 @@ def parse_kgdboc(value):
     return spec
 
 
-def check_kgdboc_host(value, tty_devices, kernel_config, release, tty_types=None):
+def check_kgdboc_host(value, ttys, kernel_config, release):
     """Errors (a list of strings) for kgdboc VALUE on a host.
 
-    ``tty_devices`` are the names under /sys/class/tty; ``tty_types`` their /sys/class/tty/<tty>/type (the UART
-    type; 0 is PORT_UNKNOWN, a name the 8250 driver registers without a UART behind it) where it could be read;
-    ``kernel_config`` the target kernel's options ({'CONFIG_X': 'y'}), or None when no config could be read
-    (which is an error too: the debugger cannot be promised).
+    ``ttys`` is what the host has under /sys/class/tty: kernel_facts' ``tty`` subset, {name: {'exists',
+    'uart_type'}} (the UART type; 0 is PORT_UNKNOWN, a name the 8250 driver registers without a UART behind it),
+    or just the names that exist. ``kernel_config`` the target kernel's options ({'CONFIG_X': 'y'}), or None when
+    no config could be read (which is an error too: the debugger cannot be promised).
     """
     spec = parse_kgdboc(value)
     errors = []
     tty = spec['tty']
     if tty is not None:
-        if tty not in (tty_devices or ()):
+        if isinstance(ttys, dict):
+            found = ttys.get(tty) or {}
+            exists, uart_type = bool(found.get('exists')), found.get('uart_type')
+        else:
+            exists, uart_type = tty in (ttys or ()), None
+        if not exists:
             errors.append('kgdboc=%s: the serial port %s does not exist on this host (no /sys/class/tty/%s)'
                           % (value, tty, tty))
-        elif (tty_types or {}).get(tty) == 0:
+        elif uart_type == 0:
             errors.append('kgdboc=%s: %s has no UART behind it (/sys/class/tty/%s/type is 0, PORT_UNKNOWN)'
                           % (value, tty, tty))
     needed = [KGDB_OPTION] + ([KDB_KEYBOARD_OPTION] if spec['kbd'] else []) + ([KDB_OPTION] if spec['kms'] else [])
@@ -194,12 +200,21 @@ def check_extra_params(params, known_names, host_module_params=()):
     return result
 
 
-def cmdline_params(kgdboc=None, kgdbwait=False, extra=()):
-    """The kernel_cmdline module's ``params`` for the role's whole policy."""
+def cmdline_params(kgdboc=None, kgdbwait=False, extra=(), sysrq_always_enabled=False, sysrq=None):
+    """The kernel_cmdline module's ``params`` for the role's whole policy.
+
+    ``sysrq_always_enabled`` puts the flag on or takes it off (every form the kernel honours compares as its name);
+    with a SysRq mask ``sysrq`` other than 1 it is refused: the kernel would allow every function the mask forbids."""
     params = [{'name': 'kgdboc', 'value': kgdboc, 'state': 'present'} if kgdboc
               else {'name': 'kgdboc', 'state': 'absent'}]
     params.append({'name': 'kgdbwait', 'state': 'present' if kgdbwait else 'absent'})
     if kgdbwait and not kgdboc:
         raise HyperionError('kgdbwait without kgdboc waits for a debugger that has no way in')
+    if not isinstance(sysrq_always_enabled, bool):
+        raise HyperionError('sysrq_always_enabled must be true or false, got %r' % (sysrq_always_enabled,))
+    if sysrq_always_enabled and sysrq is not None and parse_sysrq(sysrq) != 1:
+        raise HyperionError('sysrq_always_enabled overrides kernel.sysrq=%s: the kernel would allow every SysRq function '
+                            'the mask forbids; leave the flag off, or set the mask to 1' % (sysrq,))
+    params.append({'name': ALWAYS_ENABLED, 'state': 'present' if sysrq_always_enabled else 'absent'})
     params.extend(extra)
     return params

@@ -27,6 +27,13 @@ SYSRQ_GROUPS = (
 )
 SYSRQ_MAX = 511
 
+# __setup("sysrq_always_enabled", ...) of drivers/tty/sysrq.c. obsolete_checksetup() of init/main.c compares only the
+# first len("sysrq_always_enabled") characters of a parameter, "-" and "_" alike (parameqn), and the handler ignores
+# what follows: "sysrq_always_enabled=0" and "sysrq-always-enabled" turn the override on too. With it the kernel
+# allows every SysRq function whatever mask is written to kernel.sysrq (sysrq_on_mask()), and the sysctl reads 1
+# (kernel/sysctl.c reads sysrq_mask()): a mask written live never reads back until a boot without the flag.
+ALWAYS_ENABLED = 'sysrq_always_enabled'
+
 
 def parse_sysrq(value):
     """An int from a sysctl string or number; decimal, 0x hex and 0 octal accepted."""
@@ -64,3 +71,12 @@ def encode_sysrq(groups):
             raise HyperionError('unknown sysrq group %r; known: %s' % (name, ', '.join(sorted(known))))
         mask |= known[name]
     return mask
+
+
+def always_enabled_by(param_names):
+    """The first of PARAM_NAMES (the kernel part of a command line, before '--') that turns sysrq_always_enabled on,
+    as the kernel matches it; None when none does."""
+    for name in param_names:
+        if isinstance(name, str) and name[:len(ALWAYS_ENABLED)].replace('-', '_') == ALWAYS_ENABLED:
+            return name
+    return None

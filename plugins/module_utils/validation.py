@@ -64,6 +64,8 @@ KINDS = {
     # A systemd time span for a timer (OnCalendar is not a span): 1h, 30min, 1h 30min, 90s.
     'systemd_timespan': (r'[0-9]{1,9} ?(us|ms|s|sec|m|min|h|hr|d|w)?( [0-9]{1,9} ?(us|ms|s|sec|m|min|h|hr|d|w))*',
                          'a systemd time span such as 1h, 30min or "1h 30min"'),
+    # A name under /sys/class/tty (ttyS0, ttyAMA0, hvc0, tty1): one path component.
+    'tty_name': (r'[A-Za-z][A-Za-z0-9_]{0,31}', 'a tty name such as ttyS0 (letters, digits and "_")'),
     'sysctl_name': (r'[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_.-]+)*', 'a sysctl name such as net.core.default_qdisc'),
 }
 _COMPILED = dict((kind, re.compile(pattern)) for kind, (pattern, _words) in KINDS.items())

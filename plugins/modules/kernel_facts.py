@@ -16,11 +16,13 @@ description:
   - Reads the running kernel's state as facts under C(ansible_facts.hyperion_kernel) in one module call,
     the same state M(hyperion.kernel.profile_check) compares with a profile.
   - "Subsets: C(kernel) (release), C(config) (where the kernel config was read, its version and, filtered,
-    its options), C(cmdline) (C(/proc/cmdline) parsed with the kernel's own rules), C(sysctl), C(modparams),
+    its options), C(cmdline) (C(/proc/cmdline) parsed with the kernel's own rules, and the parameter that turns
+    C(sysrq_always_enabled) on, matched as the kernel matches it), C(sysctl), C(modparams),
     C(zram) (devices, algorithms, recompression, C(mm_stat), C(/proc/swaps), MemTotal and MemAvailable), C(network) (C(tc -j qdisc show)
     normalised, root qdisc per interface, default route interfaces), C(block) (I/O scheduler per device and
     device class), C(bore) (BORE sysctls of either patch generation), C(tracing) (ftrace tracers, dynamic
-    debug control) and C(thp)."
+    debug control), C(thp) and C(tty) (whether each tty of O(ttys) exists under C(/sys/class/tty), and its UART
+    type: 0 is C(PORT_UNKNOWN), a serial port name with no UART behind it)."
   - A source that cannot be read is listed in C(errors) and leaves its part empty; the module only fails on bad arguments.
 author:
   - Hyperion kernel project (@hyperion-kernel)
@@ -30,7 +32,7 @@ options:
       - Which parts to gather. V(all) gathers every part.
     type: list
     elements: str
-    choices: [all, kernel, config, cmdline, sysctl, modparams, zram, network, block, bore, tracing, thp]
+    choices: [all, kernel, config, cmdline, sysctl, modparams, zram, network, block, bore, tracing, thp, tty]
     default: [all]
   config_filter:
     description:
@@ -50,6 +52,13 @@ options:
     description:
       - Module parameters (C(module.parameter)) to read in addition to C(zswap.enabled), C(zswap.compressor)
         and C(kgdboc.kgdboc).
+    type: list
+    elements: str
+    default: []
+  ttys:
+    description:
+      - The ttys the C(tty) subset reads, by their names under C(/sys/class/tty) (V(ttyS0)); one path component
+        each, or the module fails before it reads anything.
     type: list
     elements: str
     default: []
@@ -78,6 +87,13 @@ EXAMPLES = r'''
   hyperion.kernel.kernel_facts:
     config_filter: ['^CONFIG_SCHED_', '^CONFIG_PREEMPT']
 
+- name: Read the target kernel's KGDB options and the serial port kgdboc would use, in one call
+  hyperion.kernel.kernel_facts:
+    gather_subset: [config, tty]
+    config_filter: ['^CONFIG_KGDB', '^CONFIG_KDB']
+    ttys: [ttyS0]
+  register: kgdb_facts
+
 - name: Show the recompression algorithm of zram0
   ansible.builtin.debug:
     msg: "{{ ansible_facts.hyperion_kernel.zram.devices.zram0.recomp_algorithms | default('none') }}"
@@ -95,10 +111,12 @@ ansible_facts:
       type: dict
       sample:
         kernel: {"release": "6.12.57+deb13-amd64", "version": "6.12.57"}
-        cmdline: {"raw": "BOOT_IMAGE=/vmlinuz root=/dev/vda1 kgdboc=ttyS0,115200", "params": {"kgdboc": "ttyS0,115200"}, "init_args": []}
+        cmdline: {"raw": "BOOT_IMAGE=/vmlinuz root=/dev/vda1 kgdboc=ttyS0,115200", "params": {"kgdboc": "ttyS0,115200"}, "init_args": [],
+                  "sysrq_always_enabled": null}
         zram: {"devices": {"zram0": {"comp_algorithm": "zstd", "disksize": 536870912, "swap_priority": 100}},
                "swaps": [], "zram_swap_active": true, "mem_total_kib": 1001234,
                "mem_available_kib": 612345}
+        tty: {"ttyS0": {"exists": true, "uart_type": 4}, "ttyS1": {"exists": true, "uart_type": 0}}
         errors: []
 '''
 
@@ -108,6 +126,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import SUBSETS, gather_facts, module_command_runner
+from ansible_collections.hyperion.kernel.plugins.module_utils.validation import is_valid
 
 
 def main():
@@ -118,6 +137,7 @@ def main():
             sysctls=dict(type='list', elements='str', default=[]),
             modparams=dict(type='list', elements='str', default=[]),
             config_path=dict(type='path'),
+            ttys=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -128,6 +148,9 @@ def main():
             patterns.append(re.compile(text))
         except re.error as exc:
             module.fail_json(msg='config_filter %r is not a valid regular expression: %s' % (text, exc))
+    for name in params['ttys']:
+        if not is_valid('tty_name', name):
+            module.fail_json(msg='ttys entry %r must be a tty name such as ttyS0 (letters, digits and "_")' % (name,))
     for name in params['modparams']:
         if '.' not in name:
             module.fail_json(msg='modparams entry %r must be module.parameter (for example zswap.enabled)' % name)
@@ -135,7 +158,7 @@ def main():
     try:
         facts = gather_facts('/', module_command_runner(module), subsets=subsets,
                              sysctls=params['sysctls'], modparams=params['modparams'],
-                             config_path=params['config_path'])
+                             config_path=params['config_path'], ttys=params['ttys'])
     except HyperionError as exc:
         module.fail_json(msg=str(exc))
 

@@ -58,3 +58,21 @@ def make_test_kernel_build(directory, drop=None):
                 handle.write(b'package ' + name.encode())
     shutil.copy(TEST_KERNEL_RECORD, os.path.join(directory, 'result.json'))
     return recorded
+
+
+def sys_class_tty_tree(capture, root):
+    """A /sys/class/tty under ROOT as a captured listing (fixtures/tty/*.txt: 'name type' or 'name -') has it:
+    a directory per tty, with its type file where the capture read one. Returns the captured {name: type or None}."""
+    captured = {}
+    with open(os.path.join(FIXTURES, 'tty', capture)) as handle:
+        for line in handle:
+            if line.startswith('#') or not line.strip():
+                continue
+            name, uart_type = line.split()
+            captured[name] = None if uart_type == '-' else int(uart_type)
+            directory = os.path.join(root, 'sys', 'class', 'tty', name)
+            os.makedirs(directory)
+            if uart_type != '-':
+                with open(os.path.join(directory, 'type'), 'w') as out:
+                    out.write(uart_type + '\n')
+    return captured

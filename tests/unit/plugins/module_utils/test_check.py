@@ -171,6 +171,19 @@ def test_trixie_vm_against_lab_overlay(trixie_root):
     assert items['iosched:nvme']['status'] == 'not_applicable'
 
 
+def test_a_leftover_sysrq_always_enabled_fails_the_cafe_mask_and_says_why(trixie_root):
+    # The capture booted with sysrq_always_enabled: the kernel reads kernel.sysrq back as 1 (sysrq_mask()), so the
+    # gaming cafe's 176 cannot hold, and the detail names the parameter that keeps it so.
+    profile = load_resolved('hyperion-2.2.4', ['gaming_cafe'])
+    sysctls, modparams = wanted_sources(profile)
+    facts = gather_facts(trixie_root, replay_capture(trixie_root), sysctls=sysctls, modparams=modparams)
+    assert facts['cmdline']['sysrq_always_enabled'] == 'sysrq_always_enabled'
+    item = _by_id(evaluate(profile, facts)[0])['sysctl:kernel.sysrq']
+    assert (item['status'], item['actual'], item['expected']) == ('fail', '1', '176')
+    assert item['detail'].startswith('sysrq_always_enabled on the command line: every function, whatever mask is written,'
+                                     ' until a boot without it; allows: console_loglevel, ')
+
+
 # Why each item cannot pass in a kernel built from Debian's linux-source-6.12 with the profile's own fragment
 # (defconfig + kvm_guest.config + fragment + olddefconfig; see the fixture's .txt for Kconfig's evidence).
 UNSATISFIABLE_IN_DEBIAN_6_12 = {

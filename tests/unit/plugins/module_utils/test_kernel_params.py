@@ -14,7 +14,9 @@ import pytest
 
 from ansible_collections.hyperion.kernel.plugins.module_utils import kernel_params
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+from ansible_collections.hyperion.kernel.plugins.module_utils.facts import gather_facts
 from ansible_collections.hyperion.kernel.plugins.module_utils.kconfig import read_config_file
+from ansible_collections.hyperion.kernel.tests.unit.fixture_files import sys_class_tty_tree
 
 KCONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fixtures', 'kconfig')
 
@@ -95,13 +97,18 @@ def test_kgdboc_on_the_profile_kernel_passes_and_a_missing_port_does_not():
     assert 'could not be read' in kernel_params.check_kgdboc_host('ttyS0,115200', ['ttyS0'], None, 'r')[0]
 
 
-def test_a_serial_name_without_a_uart_and_the_keyboard_options():
+def test_a_serial_name_without_a_uart_and_the_keyboard_options(tmp_path):
     config = {'CONFIG_KGDB_SERIAL_CONSOLE': 'y', 'CONFIG_KGDB_KDB': 'y', 'CONFIG_KDB_KEYBOARD': 'y'}
-    # The 8250 driver registers ttyS0 to ttyS3 whether or not a UART answers; type 0 is PORT_UNKNOWN.
-    problems = kernel_params.check_kgdboc_host('ttyS2', ['ttyS2'], config, 'r', {'ttyS2': 0})
+    # A lab guest's /sys/class/tty as captured, read by kernel_facts' tty subset: the 8250 driver registers ttyS0 to
+    # ttyS3 whether or not a UART answers; qemu gives one (ttyS0, type 4, PORT_16550A), the others are type 0.
+    sys_class_tty_tree('trixie-qemu-sys-class-tty.txt', str(tmp_path))
+    ttys = gather_facts(str(tmp_path), subsets=['tty'], ttys=['ttyS0', 'ttyS2', 'ttyS9'])['tty']
+    problems = kernel_params.check_kgdboc_host('ttyS2', ttys, config, 'r')
     assert problems == ['kgdboc=ttyS2: ttyS2 has no UART behind it (/sys/class/tty/ttyS2/type is 0, PORT_UNKNOWN)']
-    assert kernel_params.check_kgdboc_host('ttyS0', ['ttyS0'], config, 'r', {'ttyS0': 4}) == []
-    assert kernel_params.check_kgdboc_host('kms,kbd', [], config, 'r') == []
+    assert kernel_params.check_kgdboc_host('ttyS0,115200', ttys, config, 'r') == []
+    assert kernel_params.check_kgdboc_host('kbd,ttyS9', ttys, config, 'r') == [
+        'kgdboc=kbd,ttyS9: the serial port ttyS9 does not exist on this host (no /sys/class/tty/ttyS9)']
+    assert kernel_params.check_kgdboc_host('kms,kbd', {}, config, 'r') == []
     problems = kernel_params.check_kgdboc_host('kms,kbd', [], {'CONFIG_KGDB_SERIAL_CONSOLE': 'y'}, 'r')
     assert problems == [
         'kgdboc=kms,kbd: kernel r has CONFIG_KDB_KEYBOARD=n, not built in, so the debugger would never attach on the keyboard',
@@ -154,8 +161,29 @@ def test_cmdline_policy():
     assert kernel_params.cmdline_params('ttyS0,115200', True, [{'name': 'quiet', 'state': 'present'}]) == [
         {'name': 'kgdboc', 'value': 'ttyS0,115200', 'state': 'present'},
         {'name': 'kgdbwait', 'state': 'present'},
+        {'name': 'sysrq_always_enabled', 'state': 'absent'},
         {'name': 'quiet', 'state': 'present'}]
     assert kernel_params.cmdline_params('', False) == [
-        {'name': 'kgdboc', 'state': 'absent'}, {'name': 'kgdbwait', 'state': 'absent'}]
+        {'name': 'kgdboc', 'state': 'absent'}, {'name': 'kgdbwait', 'state': 'absent'},
+        {'name': 'sysrq_always_enabled', 'state': 'absent'}]
     with pytest.raises(HyperionError, match='kgdbwait without kgdboc'):
         kernel_params.cmdline_params('', True)
+
+
+@pytest.mark.parametrize('mask', [1, '1', None])
+def test_sysrq_always_enabled_goes_on_beside_the_mask_that_allows_all(mask):
+    assert kernel_params.cmdline_params('', False, (), True, mask)[2] == {'name': 'sysrq_always_enabled', 'state': 'present'}
+
+
+@pytest.mark.parametrize('mask', [0, 176, '176', 511])
+def test_sysrq_always_enabled_beside_a_restrictive_mask_is_refused(mask):
+    with pytest.raises(HyperionError, match=r'sysrq_always_enabled overrides kernel.sysrq=%s: the kernel would allow every' % mask):
+        kernel_params.cmdline_params('', False, (), True, mask)
+
+
+@pytest.mark.parametrize('flag', ['yes', 1, None])
+def test_sysrq_always_enabled_must_be_a_boolean(flag):
+    with pytest.raises(HyperionError, match='sysrq_always_enabled must be true or false'):
+        kernel_params.cmdline_params('', False, (), flag, 176)
+
+

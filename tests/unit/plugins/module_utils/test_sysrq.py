@@ -9,6 +9,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
+from ansible_collections.hyperion.kernel.plugins.module_utils import sysrq
 from ansible_collections.hyperion.kernel.plugins.module_utils.sysrq import decode_sysrq, encode_sysrq
 
 
@@ -41,3 +42,17 @@ def test_out_of_range_or_not_a_number(bad):
 def test_unknown_group_name():
     with pytest.raises(HyperionError, match='unknown sysrq group'):
         encode_sysrq(['sync', 'debugger'])
+
+
+@pytest.mark.parametrize('names, expected', [
+    (['quiet', 'sysrq_always_enabled'], 'sysrq_always_enabled'),
+    # obsolete_checksetup() compares the setup string's length only, '-' and '_' alike (test_sysrq_kernel.py
+    # checks this against the kernel's own code).
+    (['sysrq-always-enabled'], 'sysrq-always-enabled'),
+    (['sysrq_always_enabledx'], 'sysrq_always_enabledx'),
+    (['sysrq_always_enable', 'sysrq', 'xsysrq_always_enabled', 'SYSRQ_ALWAYS_ENABLED'], None),
+    ({'kgdboc': 'ttyS0', 'sysrq_always_enabled': ''}, 'sysrq_always_enabled'),
+    ([], None),
+])
+def test_the_parameter_that_turns_the_override_on(names, expected):
+    assert sysrq.always_enabled_by(names) == expected
