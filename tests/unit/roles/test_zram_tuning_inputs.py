@@ -128,8 +128,9 @@ def test_zram_refuses_an_algorithm_the_running_kernel_lacks(zram_run):
 TUNING_CHECK = 'Check the settings'
 TUNING_BORE = "Check BORE's settings against the ranges of the BORE patch"
 TUNING_PROFILE = 'Resolve the profile items this role applies'
+TUNING_ADIOS = 'Check the ADIOS settings against the bounds of the ADIOS patch'
 TUNING_READING = {TUNING_PROFILE, 'Decide BORE, I/O scheduler and THP settings (role variables first, else the profile)',
-                  TUNING_CHECK}
+                  TUNING_CHECK, TUNING_BORE}
 TUNING_CASES = [
     ('thp-unknown', {'tuning_thp_enabled': 'sometimes'}, TUNING_CHECK, ['THP enabled "sometimes"', 'Nothing was changed']),
     ('thp-defrag-newline', {'tuning_thp_defrag': 'madvise\nw /etc/shadow'}, TUNING_CHECK, ['defrag']),
@@ -140,6 +141,10 @@ TUNING_CASES = [
     ('sysctl-file-newline', {'tuning_sysctl_file': '/etc/sysctl.d/x.conf\n'}, TUNING_CHECK, ['tuning_sysctl_file']),
     ('bore-smoothness-above', {'tuning_bore_burst_smoothness': 4}, TUNING_BORE, ['BORE settings']),
     ('bore-enabled-above', {'tuning_bore_enabled': 2}, TUNING_BORE, ['BORE settings']),
+    ('adios-priority-above', {'tuning_adios': {'read_priority': 20}}, TUNING_ADIOS,
+     ['tuning_adios: ADIOS read_priority (priority of reads, as a nice value) must be -20 to 19']),
+    ('adios-not-a-setting', {'tuning_adios': {'batch_order': 1}}, TUNING_ADIOS, ["'batch_order' is not an ADIOS tunable"]),
+    ('adios-newline', {'tuning_adios': {'read_priority': '1\nRUN+="/bin/sh"'}}, TUNING_ADIOS, ['must be a whole number']),
     ('override-misspelt', {'tuning_overrides': {'iosched:nvm': 'none'}}, TUNING_PROFILE,
      ["item id 'iosched:nvm' is not of a known form", 'did you mean "iosched:nvme"']),
     ('override-misspelt-sysctl', {'tuning_overrides': {'sysctl:kernel.sched_bor': 1}}, TUNING_PROFILE,
