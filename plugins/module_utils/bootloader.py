@@ -316,7 +316,8 @@ def plan_grub(host, params, dropin_name=DEFAULT_GRUB_DROPIN, update=True):
         planned = dict((change.path, change.after) for change in plan.files)
         names = [os.path.basename(p) for p in others] + ([dropin_name] if new_dropin else [])
         sourced = grub.sourced_files(host, main_text, names, planned)
-        inputs = [grub.DEFAULT_FILE, dropin_rel]
+        # The directory too: removing a drop-in (a restore does) changes what grub-mkconfig sources.
+        inputs = [grub.DEFAULT_FILE, dropin_rel, grub.DROPIN_DIR]
     else:
         plan.details['grub_config'] = 'main_file'
         new_main = grub.edit_grub_file(main_text, main_path, params, place_in='GRUB_CMDLINE_LINUX_DEFAULT',
@@ -550,8 +551,9 @@ def check_dropin_name(name, error=None):
 
 
 def plan_cmdline(params, bootloader='auto', root='/', run=None, grub_dropin=DEFAULT_GRUB_DROPIN, update=True):
-    """Validate, read and plan; see the module documentation of kernel_cmdline."""
-    checked = validate_params(params)
+    """Validate, read and plan; see the module documentation of kernel_cmdline. PARAMS None manages no parameter:
+    the plan only regenerates a configuration older than its sources (after a rollback restored them)."""
+    checked = [] if params is None else validate_params(params)
     check_dropin_name(grub_dropin, CmdlineError)
     if not os.path.isdir(root):
         raise CmdlineError('root %s is not a directory' % root)

@@ -361,10 +361,29 @@ class Restore(object):
         self.after = after
 
 
-def plan_restore(snapshot_dir):
+def links_to(paths, link_dirs, depth=2):
+    """The symbolic links in LINK_DIRS (and their subdirectories, DEPTH levels down) that point at one of PATHS,
+    sorted: the links systemctl enable made to a unit file (/etc/systemd/system/timers.target.wants/x.timer)."""
+    targets = set(paths)
+    found = []
+    for top in link_dirs:
+        top = check_path(top, 'a directory of links')
+        for base, dirs, names in os.walk(top):
+            if base[len(top):].count('/') >= depth:
+                dirs[:] = []
+            for name in names + dirs:
+                path = os.path.join(base, name)
+                if os.path.islink(path) and os.path.normpath(os.path.join(base, os.readlink(path))) in targets:
+                    found.append(path)
+    return sorted(set(found))
+
+
+def plan_restore(snapshot_dir, link_dirs=()):
     """([Restore] for the recorded paths that differ from their record, [created dirs to remove]).
 
-    Every recorded state is read and checked first, so a damaged snapshot fails before anything changes."""
+    With LINK_DIRS, the links in them that point at a path the restore removes go too (Restore to absent), so
+    an enabled unit whose file goes leaves no dangling link. Every recorded state is read and checked first,
+    so a damaged snapshot fails before anything changes."""
     manifest = read_manifest(snapshot_dir)
     restores = []
     for path in sorted(manifest['paths']):
@@ -372,8 +391,18 @@ def plan_restore(snapshot_dir):
         now = read_state(path)
         if now != recorded:
             restores.append(Restore(path, now, recorded))
+    removed = [item.path for item in restores if item.after['kind'] == 'absent']
+    for link in links_to(removed, link_dirs):
+        if link not in manifest['paths']:
+            restores.append(Restore(link, read_state(link), {'kind': 'absent'}))
     dirs = sorted(set(manifest['created_dirs']), key=lambda d: (-d.count('/'), d))
     return restores, [directory for directory in dirs if os.path.isdir(directory)]
+
+
+def record_current(paths, snapshot_dir):
+    """Record the state of PATHS, changed by another tool than this module, before their first change; the
+    paths newly recorded (one already recorded keeps its first state)."""
+    return record([Change(Wanted(check_path(path)), 'record', read_state(path)) for path in paths], snapshot_dir, [])
 
 
 def restore_diff(item):

@@ -44,9 +44,11 @@ options:
     description:
       - The parameters to manage. Names compare as the kernel compares them (C(-) and C(_) are the same character).
       - A present parameter already on the line more than once is reduced to the one managed value.
+      - Omitted, no parameter is managed: the module only regenerates a bootloader configuration that is older than
+        the files it is generated from (after M(hyperion.kernel.managed_files) restored them; a drop-in added or
+        removed counts). An empty list is refused.
     type: list
     elements: dict
-    required: true
     suboptions:
       name:
         description:
@@ -98,6 +100,18 @@ options:
         below it and the bootloader's tools run inside it through C(chroot). C(/proc/cmdline) is read below it too.
     type: path
     default: /
+  snapshot_dir:
+    description:
+      - Where the files the module writes are recorded as they were before their first change, the snapshot
+        M(hyperion.kernel.managed_files) keeps for a rollback (O(hyperion.kernel.managed_files#module:restore=true)
+        puts them back). Below O(root).
+      - C(grubby) edits its entries itself, so on grubby hosts only the files the module writes are recorded.
+    type: path
+    default: /var/lib/hyperion-kernel/previous-state
+  record_previous:
+    description: Whether to record the files before their first change.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - hyperion.kernel.attributes
 attributes:
@@ -141,6 +155,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+recorded:
+  description: The files recorded in O(snapshot_dir) by this run, before their first change.
+  returned: when files were written
+  type: list
+  elements: str
 bootloader:
   description: The bootloader configured (detected or as given).
   returned: success
@@ -189,22 +208,27 @@ details:
            command_line_length: {longest: 92, where: the GRUB linux line, limit: 2047}}
 '''
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.bootloader import (
     DEFAULT_GRUB_DROPIN, apply_plan, module_argument_spec, module_plan_options, plan_cmdline)
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.facts import module_command_runner
+from ansible_collections.hyperion.kernel.plugins.module_utils.managed_files import check_path, record_current
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            params=dict(type='list', elements='dict', required=True, options=dict(
+            params=dict(type='list', elements='dict', options=dict(
                 name=dict(type='str', required=True),
                 value=dict(type='str'),
                 state=dict(type='str', choices=['present', 'absent'], default='present'),
             )),
+            snapshot_dir=dict(type='path', default='/var/lib/hyperion-kernel/previous-state'),
+            record_previous=dict(type='bool', default=True),
             # bootloader, grub_dropin, update, root: the same options as boot_entry's.
             **module_argument_spec(DEFAULT_GRUB_DROPIN)
         ),
@@ -216,7 +240,12 @@ def main():
         plan = plan_cmdline(args['params'], **options)
         result = plan.result()
         diffs = plan.diffs()
+        snapshot_dir = check_path(args['snapshot_dir'], 'snapshot_dir')
         if plan.changed and not module.check_mode:
+            if args['record_previous']:
+                # Before the first change: the snapshot keeps the state before the collection came.
+                result['recorded'] = record_current([change.path for change in plan.files],
+                                                    os.path.join(args['root'], snapshot_dir.lstrip('/')))
             apply_plan(plan)
             # Read everything back: a bootloader tool that ignored the change must not pass as success.
             after = plan_cmdline(args['params'], **options)

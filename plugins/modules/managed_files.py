@@ -92,6 +92,13 @@ options:
       - Whether to record the state before the first change. V(false) for work files that no rollback needs.
     type: bool
     default: true
+  link_dirs:
+    description:
+      - With O(restore=true), directories whose symbolic links (two levels down) to a path the restore removes go too:
+        the links C(systemctl enable) made to a unit file the collection wrote (C(/etc/systemd/system)).
+    type: list
+    elements: path
+    default: []
   restore:
     description:
       - Put back every path recorded under O(snapshot_dir) instead of writing O(files), then forget the snapshot.
@@ -185,8 +192,8 @@ def _octal(module, name):
     return int(value, 8)
 
 
-def _restore(module, snapshot_dir):
-    restores, dirs = managed_files.plan_restore(snapshot_dir)
+def _restore(module, snapshot_dir, link_dirs):
+    restores, dirs = managed_files.plan_restore(snapshot_dir, link_dirs)
     has_snapshot = os.path.exists(os.path.join(snapshot_dir, managed_files.MANIFEST))
     # Forgetting a snapshot that describes the host as it is now is a change too.
     result = {'changed': bool(restores or dirs or has_snapshot),
@@ -217,17 +224,20 @@ def main():
             snapshot_dir=dict(type='path', default='/var/lib/hyperion-kernel/previous-state'),
             record_previous=dict(type='bool', default=True),
             restore=dict(type='bool', default=False),
+            link_dirs=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )
     params = module.params
     if params['restore'] == (params['files'] is not None) or (params['restore'] and params['purge']):
         module.fail_json(msg='give either files (to write them) or restore=true (to put back what was recorded)')
+    if params['link_dirs'] and not params['restore']:
+        module.fail_json(msg='link_dirs is for restore=true')
     directory_mode = _octal(module, 'directory_mode')
     try:
         snapshot_dir = managed_files.check_path(params['snapshot_dir'], 'snapshot_dir')
         if params['restore']:
-            module.exit_json(**_restore(module, snapshot_dir))
+            module.exit_json(**_restore(module, snapshot_dir, params['link_dirs']))
         wanted = managed_files.wanted_files(params['files'])
         purged = managed_files.purged_files(params['purge'], wanted)
         changes = managed_files.plan(wanted + purged)

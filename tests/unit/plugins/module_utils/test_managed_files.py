@@ -179,6 +179,50 @@ def test_removing_a_file_records_it_and_the_restore_brings_it_back(tmp_path):
     assert old.read_text() == 'ALGO=lz4\n'
 
 
+def test_the_links_systemctl_enable_made_to_a_removed_unit_go_with_it(tmp_path):
+    """As systemd lays them out: an enabled timer and a template unit's instance link point at files the
+    collection wrote; a link of the site's own and a unit that was there before stay."""
+    units = tmp_path / 'systemd' / 'system'
+    (units / 'timers.target.wants').mkdir(parents=True)
+    (units / 'multi-user.target.wants').mkdir()
+    site = units / 'site-backup.timer'
+    site.write_text('[Timer]\n')
+    (units / 'timers.target.wants' / 'site-backup.timer').symlink_to(site)
+    snapshot = tmp_path / 'snapshot'
+    timer, template = units / 'hyperion-zram-recompress.timer', units / 'hyperion-qdisc@.service'
+    converge([spec(timer, '[Timer]\n'), spec(template, '[Service]\n'), spec(site, '[Timer]\nOnCalendar=daily\n')],
+             snapshot)
+    # What systemctl enable makes (absolute targets, as it writes them).
+    (units / 'timers.target.wants' / timer.name).symlink_to(timer)
+    (units / 'multi-user.target.wants' / 'hyperion-qdisc@eth1.service').symlink_to(template)
+    restores, dirs = mf.plan_restore(str(snapshot), [str(units)])
+    assert sorted(os.path.relpath(item.path, str(units)) for item in restores if item.after['kind'] == 'absent') == [
+        'hyperion-qdisc@.service', 'hyperion-zram-recompress.timer', 'multi-user.target.wants/hyperion-qdisc@eth1.service',
+        'timers.target.wants/hyperion-zram-recompress.timer']
+    mf.restore(str(snapshot), restores, dirs)
+    assert sorted(os.listdir(str(units / 'timers.target.wants'))) == ['site-backup.timer']
+    assert os.listdir(str(units / 'multi-user.target.wants')) == []
+    assert site.read_text() == '[Timer]\n' and not timer.exists()
+    # Without link_dirs the links are not looked for.
+    assert mf.links_to([str(timer)], []) == []
+
+
+def test_a_path_another_tool_changes_is_recorded_once_and_restored(tmp_path):
+    grub = tmp_path / 'grub'
+    grub.write_text('GRUB_CMDLINE_LINUX="quiet"\n')
+    snapshot = tmp_path / 'snapshot'
+    assert mf.record_current([str(grub), str(tmp_path / 'grub.d' / '90-hyperion-kernel.cfg')], str(snapshot)) == [
+        str(grub), str(tmp_path / 'grub.d' / '90-hyperion-kernel.cfg')]
+    grub.write_text('GRUB_CMDLINE_LINUX="quiet sysrq_always_enabled"\n')
+    (tmp_path / 'grub.d').mkdir()
+    (tmp_path / 'grub.d' / '90-hyperion-kernel.cfg').write_text('GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX kgdboc=kbd"\n')
+    # A second record keeps the first state.
+    assert mf.record_current([str(grub)], str(snapshot)) == []
+    mf.restore(str(snapshot), *mf.plan_restore(str(snapshot)))
+    assert grub.read_text() == 'GRUB_CMDLINE_LINUX="quiet"\n'
+    assert not (tmp_path / 'grub.d' / '90-hyperion-kernel.cfg').exists()
+
+
 def test_no_snapshot_means_nothing_to_restore(tmp_path):
     assert mf.plan_restore(str(tmp_path / 'none')) == ([], [])
 

@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 
+from ansible_collections.hyperion.kernel.plugins.module_utils import managed_files
 from ansible_collections.hyperion.kernel.plugins.modules import kernel_cmdline
 from ansible_collections.hyperion.kernel.tests.unit.fixture_files import copy_fixture_tree
 from ansible_collections.hyperion.kernel.tests.unit.module_runs import run_module
@@ -64,11 +65,42 @@ def test_check_mode_then_real_run_then_idempotent(grub_root, capsys):
     assert code == 0 and result['changed'] is True and len(result['actions']) == 2
     with open(os.path.join(grub_root, 'etc/default/grub.d/90-hyperion-kernel.cfg')) as handle:
         assert handle.read() == dropin_diff['after']
+    # The files as they were, recorded in the snapshot below the root, for managed_files' restore.
+    assert result['recorded'] == [a['path'] for a in result['actions']]
+    snapshot = os.path.join(grub_root, 'var/lib/hyperion-kernel/previous-state')
+    restores, _dirs = managed_files.plan_restore(snapshot)
+    assert [(item.path, item.after['kind']) for item in restores] == [
+        (os.path.join(grub_root, 'etc/default/grub'), 'file'),
+        (os.path.join(grub_root, 'etc/default/grub.d/90-hyperion-kernel.cfg'), 'absent')]
+    assert 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"' in restores[0].after['content'].decode()
 
     code, result = run_module(kernel_cmdline, args, capsys)
     assert code == 0 and result['changed'] is False and result['actions'] == []
     assert result['reboot_required'] is True  # still not booted with them
     assert 'already has the parameters' in result['msg']
+
+
+def test_a_restore_that_removed_the_dropin_makes_grub_cfg_stale(grub_root, capsys):
+    code, result = run_module(kernel_cmdline, {'params': PARAMS, 'root': grub_root, 'update': False}, capsys)
+    assert code == 0 and result['recorded']
+    cfg = os.path.join(grub_root, 'boot', 'grub', 'grub.cfg')
+    os.makedirs(os.path.dirname(cfg), exist_ok=True)
+    with open(cfg, 'w') as handle:
+        handle.write('# generated with the drop-in\n')
+    stamp = os.stat(os.path.join(grub_root, 'etc/default/grub.d')).st_mtime + 10
+    os.utime(cfg, (stamp, stamp))
+    # Up to date: nothing to do without parameters.
+    code, result = run_module(kernel_cmdline, {'root': grub_root, '_ansible_check_mode': True}, capsys)
+    assert code == 0 and not result['changed'] and result['actions'] == []
+    managed_files.restore(*((os.path.join(grub_root, 'var/lib/hyperion-kernel/previous-state'),)
+                            + managed_files.plan_restore(os.path.join(grub_root, 'var/lib/hyperion-kernel/previous-state'))))
+    assert not os.path.exists(os.path.join(grub_root, 'etc/default/grub.d/90-hyperion-kernel.cfg'))
+    os.utime(os.path.join(grub_root, 'etc/default/grub.d'), (stamp + 5, stamp + 5))
+    os.utime(os.path.join(grub_root, 'etc/default/grub'), (stamp - 5, stamp - 5))
+    code, result = run_module(kernel_cmdline, {'root': grub_root, '_ansible_check_mode': True}, capsys)
+    assert code == 0 and result['changed'] and [a['argv'][-1] for a in result['actions']] == ['update-grub']
+    code, result = run_module(kernel_cmdline, {'root': grub_root, 'params': []}, capsys)
+    assert code == 1 and 'params is empty' in result['msg']
 
 
 def test_custom_dropin_name(grub_root, capsys):
