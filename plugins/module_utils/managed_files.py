@@ -37,6 +37,8 @@ from ansible_collections.hyperion.kernel.plugins.module_utils.host import replac
 
 SNAPSHOT_SCHEMA = 1
 MANIFEST = 'manifest.json'
+# The rollout whose changes the snapshot describes the host before: {"release": <its target release>}.
+OWNER = 'owner.json'
 BLOBS = 'blobs'
 MODE_RE = re.compile(r'0?[0-7]{3}')
 STATES = ('present', 'absent')
@@ -443,8 +445,46 @@ def forget(snapshot_dir):
         for name in os.listdir(blobs):
             os.unlink(os.path.join(blobs, name))
         os.rmdir(blobs)
-    manifest = os.path.join(snapshot_dir, MANIFEST)
-    if os.path.exists(manifest):
-        os.unlink(manifest)
+    for name in (MANIFEST, OWNER):
+        path = os.path.join(snapshot_dir, name)
+        if os.path.exists(path):
+            os.unlink(path)
     if os.path.isdir(snapshot_dir) and not os.listdir(snapshot_dir):
         os.rmdir(snapshot_dir)
+
+
+def snapshot_owner(snapshot_dir):
+    """The target release of the rollout the snapshot belongs to; None when no rollout claimed it."""
+    path = os.path.join(snapshot_dir, OWNER)
+    try:
+        with open(path) as handle:
+            owner = json.load(handle)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise HyperionError('cannot read %s: %s' % (path, exc.strerror))
+    except ValueError:
+        return None  # unreadable: as if unclaimed; the claim writes it anew
+    release = owner.get('release') if isinstance(owner, dict) else None
+    return release if isinstance(release, str) and release else None
+
+
+def plan_claim(snapshot_dir, release, running):
+    """(forget, change): whether a rollout of RELEASE on a host running RUNNING starts a new snapshot, and whether
+    the claim changes anything. The snapshot stays the host before the first change of the rollout it belongs
+    to, kept for the rollback of that release after its promotion. A new rollout starts afresh once the
+    snapshot's release runs (it was promoted: the host with it is the state to go back to); one whose rollout
+    never got its kernel running (a fallback, a stopped run) keeps describing the host as it still is."""
+    owner = snapshot_owner(snapshot_dir)
+    if owner == release:
+        return False, False
+    return owner is not None and owner == running, True
+
+
+def claim(snapshot_dir, release, forget_first):
+    """Make the snapshot RELEASE's (after forgetting the old one when FORGET_FIRST)."""
+    if forget_first:
+        forget(snapshot_dir)
+    if not os.path.isdir(snapshot_dir):
+        os.makedirs(snapshot_dir, 0o700)
+    replace_file(os.path.join(snapshot_dir, OWNER), (json.dumps({'release': release}) + '\n').encode('utf-8'), 0o600)

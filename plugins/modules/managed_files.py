@@ -92,6 +92,14 @@ options:
       - Whether to record the state before the first change. V(false) for work files that no rollback needs.
     type: bool
     default: true
+  claim_for:
+    description:
+      - Instead of writing O(files), make the snapshot the one of a rollout of this kernel release (the rollout role
+        does this when it stages, after the package is installed and before the configuration is written).
+      - The snapshot of another release's rollout is forgotten first when that release runs now (it was promoted,
+        and the host with it is what a rollback of the new release goes back to); otherwise, or when the snapshot is
+        this release's already, what it recorded stays.
+    type: str
   link_dirs:
     description:
       - With O(restore=true), directories whose symbolic links (two levels down) to a path the restore removes go too:
@@ -151,6 +159,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+forgot:
+  description: With O(claim_for), whether the snapshot of an earlier, promoted rollout was (or would be) forgotten.
+  returned: with O(claim_for)
+  type: bool
 changed_paths:
   description: The paths written, changed in mode or owner, removed or restored (or that would be, in check mode).
   returned: always
@@ -183,6 +195,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils import managed_files
+from ansible_collections.hyperion.kernel.plugins.module_utils.validation import ValidationError, require
 
 
 def _octal(module, name):
@@ -192,9 +205,26 @@ def _octal(module, name):
     return int(value, 8)
 
 
+def _claim(module, snapshot_dir, release):
+    try:
+        release = require('kernel_release', release, 'claim_for')
+    except ValidationError as exc:
+        module.fail_json(msg=to_native(exc))
+    try:
+        with open('/proc/sys/kernel/osrelease') as handle:
+            running = handle.read().strip()
+    except (IOError, OSError):
+        running = None
+    forget, change = managed_files.plan_claim(snapshot_dir, release, running)
+    if change and not module.check_mode:
+        managed_files.claim(snapshot_dir, release, forget)
+    return {'changed': change, 'forgot': forget, 'changed_paths': [], 'recorded': [], 'purged': [], 'removed_dirs': []}
+
+
 def _restore(module, snapshot_dir, link_dirs):
     restores, dirs = managed_files.plan_restore(snapshot_dir, link_dirs)
-    has_snapshot = os.path.exists(os.path.join(snapshot_dir, managed_files.MANIFEST))
+    has_snapshot = any(os.path.exists(os.path.join(snapshot_dir, name))
+                       for name in (managed_files.MANIFEST, managed_files.OWNER))
     # Forgetting a snapshot that describes the host as it is now is a change too.
     result = {'changed': bool(restores or dirs or has_snapshot),
               'changed_paths': [item.path for item in restores], 'recorded': [], 'purged': [], 'removed_dirs': dirs}
@@ -225,12 +255,15 @@ def main():
             record_previous=dict(type='bool', default=True),
             restore=dict(type='bool', default=False),
             link_dirs=dict(type='list', elements='path', default=[]),
+            claim_for=dict(type='str'),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    if params['restore'] == (params['files'] is not None) or (params['restore'] and params['purge']):
-        module.fail_json(msg='give either files (to write them) or restore=true (to put back what was recorded)')
+    if [params['restore'], params['files'] is not None, params['claim_for'] is not None].count(True) != 1 \
+            or (params['files'] is None and params['purge']):
+        module.fail_json(msg='give one of files (to write them), restore=true (to put back what was recorded) or '
+                             'claim_for (to make the snapshot a rollout\'s)')
     if params['link_dirs'] and not params['restore']:
         module.fail_json(msg='link_dirs is for restore=true')
     directory_mode = _octal(module, 'directory_mode')
@@ -238,6 +271,8 @@ def main():
         snapshot_dir = managed_files.check_path(params['snapshot_dir'], 'snapshot_dir')
         if params['restore']:
             module.exit_json(**_restore(module, snapshot_dir, params['link_dirs']))
+        if params['claim_for'] is not None:
+            module.exit_json(**_claim(module, snapshot_dir, params['claim_for']))
         wanted = managed_files.wanted_files(params['files'])
         purged = managed_files.purged_files(params['purge'], wanted)
         changes = managed_files.plan(wanted + purged)

@@ -37,6 +37,7 @@ def _deploy(tmp_path, hosts, canaries, extra_groups=None):
         'rollout_architectures': ['no-such-architecture'],
         'rollout_converged_record': str(tmp_path / 'converged-{{ inventory_hostname }}.json'),
         'rollout_staged_record': str(tmp_path / 'staged-{{ inventory_hostname }}.json'),
+        'rollout_snapshot_dir': str(tmp_path / 'previous-state-{{ inventory_hostname }}'),
         # The guard would be installed on this machine, which the hosts here are.
         'rollout_trial_guard': False,
     }
@@ -173,6 +174,7 @@ def _staged_deploy(tmp_path, hosts, canaries, broken):
         'rollout_maintenance_window': '%s-%s' % (start.strftime('%H:%M'), (start + datetime.timedelta(hours=1)).strftime('%H:%M')),
         'rollout_converged_record': str(tmp_path / 'converged-{{ inventory_hostname }}.json'),
         'rollout_staged_record': str(tmp_path / 'staged-{{ inventory_hostname }}.json'),
+        'rollout_snapshot_dir': str(tmp_path / 'previous-state-{{ inventory_hostname }}'),
         # The guard would be installed on this machine, which the hosts here are.
         'rollout_trial_guard': False,
         'rollout_state_file': str(tmp_path / 'state-{{ inventory_hostname }}.fact'),

@@ -303,3 +303,25 @@ def test_purge_removes_the_files_no_plan_names_any_more(tmp_path):
 def test_bad_purge_entries_are_refused(purge, message):
     with pytest.raises(HyperionError, match=message):
         mf.purged_files(purge, [])
+
+
+def test_a_rollout_keeps_its_snapshot_until_the_next_rollout_after_its_promotion(tmp_path):
+    snapshot, conf = tmp_path / 'snapshot', tmp_path / 'zram-generator.conf'
+    conf.write_text('[zram0]\n')  # the host before any rollout
+    old, new, newer = '6.12.48+deb13-amd64', '6.12.118-hyperion', '6.12.119-hyperion'
+    # No claim yet (a role run on its own recorded, or nothing): the first rollout takes what is there.
+    assert mf.plan_claim(str(snapshot), new, old) == (False, True)
+    mf.claim(str(snapshot), new, False)
+    converge([spec(conf, '[zram0]\ncompression-algorithm = zstd\n')], snapshot)
+    # Staged again (a deferred host, a fallback that kept its files): the same snapshot, nothing to claim.
+    assert mf.plan_claim(str(snapshot), new, old) == (False, False)
+    # Another release while the first never ran: the snapshot still describes the host as it runs.
+    assert mf.plan_claim(str(snapshot), newer, old) == (False, True)
+    # The first release was promoted and runs: the next rollout starts from the host with it.
+    assert mf.plan_claim(str(snapshot), newer, new) == (True, True)
+    mf.claim(str(snapshot), newer, True)
+    assert mf.snapshot_owner(str(snapshot)) == newer and mf.plan_restore(str(snapshot)) == ([], [])
+    converge([spec(conf, '[zram0]\ncompression-algorithm = lz4\n')], snapshot)
+    # Its rollback goes back to the first release's settings, and forgets the snapshot with its owner.
+    mf.restore(str(snapshot), *mf.plan_restore(str(snapshot)))
+    assert conf.read_text() == '[zram0]\ncompression-algorithm = zstd\n' and not snapshot.exists()

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import grp
+import json
 import os
 import pwd
 
@@ -79,9 +80,13 @@ def test_bad_input_fails_cleanly_before_any_write(tmp_path, capsys):
     assert code == 1 and 'absolute path' in result['msg']
     assert os.listdir(str(tmp_path)) == []
     code, result = run_module(managed_files, dict(files_args(tmp_path), restore=True), capsys)
-    assert code == 1 and 'either files' in result['msg']
+    assert code == 1 and 'give one of files' in result['msg']
     code, result = run_module(managed_files, {'snapshot_dir': str(tmp_path / 's')}, capsys)
-    assert code == 1 and 'either files' in result['msg']
+    assert code == 1 and 'give one of files' in result['msg']
+    code, result = run_module(managed_files, dict(files_args(tmp_path), claim_for='6.12.118-hyperion'), capsys)
+    assert code == 1 and 'give one of files' in result['msg']
+    code, result = run_module(managed_files, {'snapshot_dir': str(tmp_path / 's'), 'claim_for': '6.12 x'}, capsys)
+    assert code == 1 and 'claim_for must be a kernel release' in result['msg']
     code, result = run_module(managed_files, dict(files_args(tmp_path), directory_mode='755\n'), capsys)
     assert code == 1 and 'directory_mode' in result['msg']
 
@@ -90,3 +95,17 @@ def test_work_files_can_skip_the_record(tmp_path, capsys):
     code, result = run_module(managed_files, files_args(tmp_path, record_previous=False), capsys)
     assert code == 0 and result['changed'] and result['recorded'] == []
     assert not (tmp_path / 'snapshot').exists()
+
+
+def test_a_rollout_claims_the_snapshot_once(tmp_path, capsys):
+    args = {'snapshot_dir': str(tmp_path / 'snapshot'), 'claim_for': '6.12.118-hyperion'}
+    code, result = run_module(managed_files, dict(args, _ansible_check_mode=True), capsys)
+    assert code == 0 and result['changed'] and not result['forgot'] and not (tmp_path / 'snapshot').exists()
+    code, result = run_module(managed_files, args, capsys)
+    assert code == 0 and result['changed']
+    assert json.loads((tmp_path / 'snapshot' / 'owner.json').read_text()) == {'release': '6.12.118-hyperion'}
+    code, result = run_module(managed_files, args, capsys)
+    assert code == 0 and not result['changed']
+    # The restore forgets the claim with the snapshot.
+    code, result = run_module(managed_files, {'snapshot_dir': args['snapshot_dir'], 'restore': True}, capsys)
+    assert code == 0 and result['changed'] and not (tmp_path / 'snapshot').exists()
