@@ -215,7 +215,6 @@ class _Gatherer(object):
                 result[attr] = None
         return result
 
-
     def ttys(self, names):
         """{name: {'exists', 'uart_type'}} for each tty NAME under /sys/class/tty. uart_type is the port's UART
         type (drivers/tty/serial/serial_core.c's type attribute: 0 is PORT_UNKNOWN, a name without a UART behind

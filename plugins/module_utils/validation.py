@@ -64,6 +64,9 @@ KINDS = {
     # A systemd time span for a timer (OnCalendar is not a span): 1h, 30min, 1h 30min, 90s.
     'systemd_timespan': (r'[0-9]{1,9} ?(us|ms|s|sec|m|min|h|hr|d|w)?( [0-9]{1,9} ?(us|ms|s|sec|m|min|h|hr|d|w))*',
                          'a systemd time span such as 1h, 30min or "1h 30min"'),
+    # A file systemd-sysctl reads at boot: *.conf directly in /etc/sysctl.d (it reads no other there).
+    'sysctl_d_file': (r'/etc/sysctl\.d/[A-Za-z0-9_][A-Za-z0-9_.+-]{0,122}\.conf',
+                      'a file name ending in .conf directly in /etc/sysctl.d (systemd-sysctl reads no other)'),
     # A name under /sys/class/tty (ttyS0, ttyAMA0, hvc0, tty1): one path component.
     'tty_name': (r'[A-Za-z][A-Za-z0-9_]{0,31}', 'a tty name such as ttyS0 (letters, digits and "_")'),
     'sysctl_name': (r'[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_.-]+)*', 'a sysctl name such as net.core.default_qdisc'),

@@ -44,7 +44,7 @@ options:
     description:
       - The parameters to manage. Names compare as the kernel compares them (C(-) and C(_) are the same character).
       - A present parameter already on the line more than once is reduced to the one managed value.
-      - Omitted, no parameter is managed: the module only regenerates a bootloader configuration that is older than
+      - Omitted, no parameter is managed, and the module only regenerates a bootloader configuration that is older than
         the files it is generated from (after M(hyperion.kernel.managed_files) restored them; a drop-in added or
         removed counts). An empty list is refused.
     type: list

@@ -102,8 +102,8 @@ options:
     type: str
   link_dirs:
     description:
-      - With O(restore=true), directories whose symbolic links (two levels down) to a path the restore removes go too:
-        the links C(systemctl enable) made to a unit file the collection wrote (C(/etc/systemd/system)).
+      - With O(restore=true), directories whose symbolic links (two levels down) to a path the restore removes go too,
+        such as the links C(systemctl enable) made to a unit file the collection wrote (C(/etc/systemd/system)).
     type: list
     elements: path
     default: []

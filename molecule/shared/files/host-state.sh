@@ -1,7 +1,8 @@
 #!/bin/sh
-# What the collection's roles may change on a machine, one line per thing, sorted, for the rollback
-# comparison of molecule/rollout (before the first deploy.yml, after rollback.yml): every file and link
-# where the roles write (its sha256 and mode, or its target), the kernel command line (without
+# What the collection's roles may change on a machine, one line per thing, sorted, for the comparisons of
+# molecule/rollout (before the first deploy.yml, after rollback.yml) and molecule/trial_faults (before the
+# first fault, after the fallback of the second): every file and link where the roles write (its sha256 and
+# mode, or its target), the directories there that hold something, the kernel command line (without
 # BOOT_IMAGE), the sysctls given as arguments, the swap devices, the root qdiscs, transparent huge pages,
 # the I/O schedulers and the enabled units. Run as root.
 set -u
@@ -16,7 +17,8 @@ export LC_ALL
             echo "link $path -> $(readlink "$path")"
         elif [ -f "$path" ]; then
             echo "file $path $(sha256sum < "$path" | cut -c1-64) $(stat -c %a "$path")"
-        elif [ -d "$path" ]; then
+        elif [ -d "$path" ] && [ -n "$(ls -A "$path")" ]; then
+            # An empty directory (a .wants directory whose last link went) has no effect on systemd or anything else.
             echo "dir $path"
         fi
     done

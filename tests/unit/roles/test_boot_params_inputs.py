@@ -18,12 +18,15 @@ import pytest
 from ansible_collections.hyperion.kernel.tests.unit.roles.role_runs import assert_refused_first, run_role
 
 ROLE = 'hyperion.kernel.boot_params'
-CHECK = 'Check the drop-in, the kernel release and the extra parameter names'
+CHECK = 'Check the drop-in, the sysctl.d file, the kernel release and the extra parameter names'
 
 CASES = [
     ('dropin-newline', {'boot_params_grub_dropin': 'x.cfg\n'},
      ['boot_params_grub_dropin must be a file name ending in .cfg', 'got "x.cfg\\n"']),
     ('dropin-not-cfg', {'boot_params_grub_dropin': '90-hyperion-boot-params'}, ['boot_params_grub_dropin must be']),
+    ('sysctl-file-elsewhere', {'boot_params_sysctl_file': '/etc/sysrq.conf'},
+     ['boot_params_sysctl_file must be a file name ending in .conf directly in /etc/sysctl.d', 'got "/etc/sysrq.conf"']),
+    ('sysctl-file-climbs', {'boot_params_sysctl_file': '/etc/sysctl.d/../cron.d/x.conf'}, ['boot_params_sysctl_file must be']),
     ('release-climbs-out', {'boot_params_kernel_release': '../../etc/shadow'},
      ['boot_params_kernel_release must be a kernel release', 'got "../../etc/shadow"']),
     ('release-newline', {'boot_params_kernel_release': '6.19.2-hyperion\n'}, ['boot_params_kernel_release must be']),

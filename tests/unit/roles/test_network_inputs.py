@@ -37,6 +37,8 @@ def _taprio(entries, **extra):
 
 # (case, host variables, the task that must refuse, what its message must say)
 CASES = [
+    ('sysctl-file-elsewhere', {'network_sysctl_file': '/etc/network.conf'}, 'Check the sysctl.d file',
+     ['network_sysctl_file must be a file name ending in .conf directly in /etc/sysctl.d', 'got "/etc/network.conf"']),
     ('interface-newline', {'network_qdisc_plans': [{'interface': 'lo\n', 'qdiscs': CAKE}]}, PLANS,
      ['a network interface name of at most 15']),
     ('interface-alias-colon', {'network_qdisc_plans': [{'interface': 'eth0:1', 'qdiscs': CAKE}]}, PLANS,

@@ -185,5 +185,3 @@ def test_sysrq_always_enabled_beside_a_restrictive_mask_is_refused(mask):
 def test_sysrq_always_enabled_must_be_a_boolean(flag):
     with pytest.raises(HyperionError, match='sysrq_always_enabled must be true or false'):
         kernel_params.cmdline_params('', False, (), flag, 176)
-
-

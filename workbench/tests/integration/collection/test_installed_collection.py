@@ -35,7 +35,7 @@ PLUGIN_DIRS = {'modules': 'module', 'lookup': 'lookup', 'callback': 'callback'}
 UNDOCUMENTED_OK = ('filter',)
 
 NETWORK_ROLE_PLAY = """\
-- name: Load the network role (community.general.modprobe, ansible.posix.sysctl, ansible.utils.ipaddr)
+- name: Load the network role (community.general.modprobe, ansible.utils.ipaddr)
   hosts: localhost
   gather_facts: false
   tasks:
