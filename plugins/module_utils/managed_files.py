@@ -242,16 +242,23 @@ def _blob_name(path):
     return hashlib.sha256(path.encode('utf-8')).hexdigest()
 
 
+def _read_json(path, missing):
+    """The JSON document in PATH; MISSING when there is no such file. Raises ValueError for a file that is no JSON
+    and HyperionError for one that cannot be read."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return missing
+        raise HyperionError('cannot read %s: %s' % (path, exc.strerror))
+
+
 def read_manifest(snapshot_dir):
     """The snapshot's manifest ({'schema', 'paths', 'created_dirs'}); an empty one when there is none."""
     path = os.path.join(snapshot_dir, MANIFEST)
     try:
-        with open(path) as handle:
-            manifest = json.load(handle)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return {'schema': SNAPSHOT_SCHEMA, 'paths': {}, 'created_dirs': []}
-        raise HyperionError('cannot read the snapshot %s: %s' % (path, exc.strerror))
+        manifest = _read_json(path, {'schema': SNAPSHOT_SCHEMA, 'paths': {}, 'created_dirs': []})
     except ValueError as exc:
         raise HyperionError('the snapshot %s is not valid JSON (%s); move it away to start a new one' % (path, exc))
     if not isinstance(manifest, dict) or manifest.get('schema') != SNAPSHOT_SCHEMA \
@@ -455,14 +462,8 @@ def forget(snapshot_dir):
 
 def snapshot_owner(snapshot_dir):
     """The target release of the rollout the snapshot belongs to; None when no rollout claimed it."""
-    path = os.path.join(snapshot_dir, OWNER)
     try:
-        with open(path) as handle:
-            owner = json.load(handle)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise HyperionError('cannot read %s: %s' % (path, exc.strerror))
+        owner = _read_json(os.path.join(snapshot_dir, OWNER), None)
     except ValueError:
         return None  # unreadable: as if unclaimed; the claim writes it anew
     release = owner.get('release') if isinstance(owner, dict) else None
