@@ -93,6 +93,11 @@ def zram_live_safe(state, reserve_kib):
     return zram_plan.live_rebuild_is_safe(state, reserve_kib)
 
 
+def zram_takeover_probe(text, package, takeover_packages):
+    """{'units', 'remove_packages', 'install_package'}: what the zram role's probe of other setups found."""
+    return zram_plan.takeover_probe(text, package, takeover_packages)
+
+
 def qdisc_batch(qdiscs, device):
     """The tc -batch text that builds a qdisc plan on a device with the kernel default."""
     return qdisc_boot.batch_text(device, qdiscs)
@@ -108,5 +113,5 @@ class FilterModule(object):
     def filters(self):
         functions = (kgdboc_tty, kgdboc_problems, kernel_extra_params, kernel_cmdline_policy, zram_size_mib,
                      zram_ratio_expression, zram_compression, zram_generator_conf, zram_role_inputs, zram_offered_algorithms,
-                     zram_check_offered, zram_live_safe, qdisc_batch, default_route_qdisc)
+                     zram_check_offered, zram_live_safe, zram_takeover_probe, qdisc_batch, default_route_qdisc)
         return dict((f.__name__, _guard(f)) for f in functions)

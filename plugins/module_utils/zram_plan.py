@@ -435,3 +435,36 @@ def live_rebuild_is_safe(state, reserve_kib):
         raise HyperionError('the host\'s zram facts are missing: kernel_facts must gather the zram subset')
     reserve = bounded_int(reserve_kib, 'zram_live_reserve_kib', 0, LIVE_RESERVE_KIB_MAX)
     return swapoff_is_safe(zram_swap_used_kib(zram.get('swaps')), zram.get('mem_available_kib') or 0, reserve)
+
+
+# The zram role's one probe of other setups and packages: `systemctl show --property=Id,LoadState` for each
+# unit, this marker line, then dpkg-query's "${Package} ${db:Status-Status}" lines (none for a package dpkg
+# has never heard of).
+TAKEOVER_PROBE_MARKER = '--- packages'
+_PROBE_UNIT_RE = re.compile(r'(?m)^Id=(\S+)\nLoadState=(\S+)$')
+_PROBE_PACKAGE_RE = re.compile(r'(\S+) (\S+)')
+
+
+def takeover_probe(text, package, takeover_packages):
+    """What the zram role finds before it changes anything, from the probe's output (TEXT):
+    {'units': the takeover units systemd knows (LoadState other than not-found),
+     'remove_packages': whether a takeover package is there in any state but not-installed (apt purges it),
+     'install_package': whether PACKAGE is not installed}."""
+    lines = text.splitlines() if isinstance(text, str) else []
+    if TAKEOVER_PROBE_MARKER not in lines:
+        raise HyperionError('the probe of zram setups printed no %r line: %r' % (TAKEOVER_PROBE_MARKER, text))
+    marker = lines.index(TAKEOVER_PROBE_MARKER)
+    units_text = '\n'.join(lines[:marker])
+    states = {}
+    for line in lines[marker + 1:]:
+        if not line.strip():
+            continue
+        match = _PROBE_PACKAGE_RE.fullmatch(line.strip())
+        if not match:
+            raise HyperionError('the probe of zram setups printed a package line it cannot read: %r' % (line,))
+        states[match.group(1)] = match.group(2)
+    return {
+        'units': [unit for unit, load_state in _PROBE_UNIT_RE.findall(units_text) if load_state != 'not-found'],
+        'remove_packages': any(states.get(name, 'not-installed') != 'not-installed' for name in takeover_packages),
+        'install_package': states.get(package) != 'installed',
+    }

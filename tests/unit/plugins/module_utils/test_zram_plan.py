@@ -198,3 +198,40 @@ def test_live_rebuild_needs_room_for_every_zram_swaps_pages(swaps, available, re
 def test_live_rebuild_refuses_what_it_cannot_judge(state, reserve, message):
     with pytest.raises(HyperionError, match=message):
         zram_plan.live_rebuild_is_safe(state, reserve)
+
+
+# The zram role's probe (roles/zram/files/hyperion-zram-probe), run in a trixie lab machine in each state the role
+# meets (workbench/capture/zram-takeover-probe.sh).
+PROBE = os.path.join(FIXTURES, 'zram-probe')
+PROBE_PACKAGES = ('systemd-zram-generator', ['zram-tools', 'systemd-swap'])
+
+
+@pytest.mark.parametrize('capture, units, remove_packages', [
+    ('no-replaced-setup.txt', [], False),
+    ('zram-tools-running.txt', ['zramswap.service'], True),
+    # Removed, not purged: the unit file went with the package, the configuration stays for apt to purge.
+    ('zram-tools-config-files.txt', [], True),
+])
+def test_takeover_probe_reads_each_captured_state(capture, units, remove_packages):
+    text = _read(PROBE, capture)
+    found = zram_plan.takeover_probe(text, *PROBE_PACKAGES)
+    assert found == {'units': units, 'remove_packages': remove_packages, 'install_package': False}
+    # Through ansible.builtin.script the output comes over a terminal: the same lines, ending in CR LF.
+    assert zram_plan.takeover_probe(text.replace('\n', '\r\n'), *PROBE_PACKAGES) == found
+
+
+def test_takeover_probe_installs_a_package_dpkg_does_not_list():
+    text = _read(PROBE, 'no-replaced-setup.txt')
+    assert zram_plan.takeover_probe(text, 'zram-generator-that-is-not-there', [])['install_package'] is True
+
+
+@pytest.mark.parametrize('text, message', [
+    ('', 'printed no'),
+    (None, 'printed no'),
+    ('Id=zramswap.service\nLoadState=not-found\n', 'printed no'),
+    ('--- packages\nzram-tools\n', 'cannot read'),
+    ('--- packages\nzram-tools installed extra\n', 'cannot read'),
+])
+def test_takeover_probe_refuses_output_it_cannot_read(text, message):
+    with pytest.raises(HyperionError, match=message):
+        zram_plan.takeover_probe(text, *PROBE_PACKAGES)
