@@ -5,7 +5,8 @@
 #   OUTDIR/zram-tools-running.txt       Debian's zram-tools installed and its zramswap.service started
 #   OUTDIR/zram-tools-config-files.txt  zram-tools removed without purging (only its configuration left)
 # Usage: workbench/capture/zram-takeover-probe.sh OUTDIR
-# Starts and stops its own lab (capture-zram); zram-tools comes from Debian's archive (molecule/shared/fetch-debs.sh).
+# Needs the project venv (make venv) or PYTHON with PyYAML. Starts and stops its own lab (capture-zram);
+# zram-tools comes from Debian's archive (molecule/shared/fetch-debs.sh).
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 mkdir -p "$1"
@@ -14,8 +15,12 @@ ROOT=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 cd "$ROOT"
 LAB=capture-zram
 PROBE=roles/zram/files/hyperion-zram-probe
-# The role's defaults (roles/zram/defaults/main.yml): zram_takeover_services, then zram_package and zram_takeover_packages.
-ARGS=(zramswap.service systemd-swap.service -- systemd-zram-generator zram-tools systemd-swap)
+# The probe's arguments as the role passes them, from the role's defaults: zram_takeover_services, then "--",
+# zram_package and zram_takeover_packages (read with the project venv's PyYAML, or PYTHON's).
+read -r -a ARGS <<< "$("${PYTHON:-.venv/bin/python}" -c '
+import yaml
+defaults = yaml.safe_load(open("roles/zram/defaults/main.yml"))
+print(" ".join(defaults["zram_takeover_services"] + ["--", defaults["zram_package"]] + defaults["zram_takeover_packages"]))')"
 lab() { workbench/lab/bin/hyperion-lab "$@"; }
 # One string: ssh hands the guest's shell one command line.
 on_guest() { lab ssh --lab "$LAB" probe1 "$1"; }
