@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 HYPERION_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hyperion-kernel
 export HYPERION_LAB_CACHE ?= $(HYPERION_CACHE)/lab
 
-.PHONY: help setup venv link test test-lanes test-lane-1 test-lane-2 unit test-workbench-unit lint sanity changelog-lint clean docs
+.PHONY: help setup venv link test test-lanes test-lane-1 test-lane-2 test-failures unit test-workbench-unit lint sanity changelog-lint clean docs
 
 # Parts of `make test`. Fragments included below (workbench/lab/lab.mk, ...) append their own targets:
 # - TEST_TARGETS run one after the other: the quick checks (seconds);
@@ -82,14 +82,19 @@ test: $(TEST_TARGETS) ## the whole test suite, as CI runs it (quick checks, then
 # is kept in .build/test-logs/; when a lane fails, the last lines of `make test` say which tasks
 # failed and which lab machine's kernel crashed (CI keeps only the end of the output, and a failed
 # scenario ends with its destroy step). lane-N.current names the target a lane is running, for
-# .ci/run to report when make test runs out of time.
+# .ci/run to report when make test runs out of time; .ci/run prints test-failures once more after its
+# CPU summary, so that the failures are the last lines CI keeps.
 TEST_LOGS := $(BUILD)/test-logs
 test-lanes:
 	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS) && date +%s > $(TEST_LOGS)/started && : > $(TEST_LOGS)/failed
 	$(MAKE) --no-print-directory -j2 test-lane-1 test-lane-2 || { \
+	  $(MAKE) --no-print-directory test-failures; exit 1; }
+
+test-failures: ## what the lanes of the last make test failed in: targets, failed tasks, crashed lab kernels
+	@if [ -s $(TEST_LOGS)/failed ]; then \
 	  echo "make test: failed in $$(tr '\n' ' ' < $(TEST_LOGS)/failed)(whole outputs in $(TEST_LOGS)/)"; \
 	  $(LAB_CLI) failures --since "$$(cat $(TEST_LOGS)/started)" $$(sed 's|.*|$(TEST_LOGS)/&.log|' $(TEST_LOGS)/failed); \
-	  exit 1; }
+	else echo "make test: no lane target failed in the last run"; fi
 
 test-lane-1 test-lane-2: test-lane-%:
 	mkdir -p $(TEST_LOGS)
