@@ -1,34 +1,51 @@
 #!/usr/bin/env bash
-# fault-kernel.sh [GOOD_BUILD_DIR]: a kernel package that cannot boot, for the rollout's fault test.
+# fault-kernel.sh [--fault FAULT] [GOOD_BUILD_DIR]: a test kernel with a fault, for the trial boot's fault tests.
 #
-# The test kernel (make kernel-package) without its root file system driver: the lab's root is
-# ext4, built in (CONFIG_EXT4_FS=y), so this kernel's initramfs cannot mount it and gives up, and
-# with panic=N on the command line the machine reboots. Built incrementally in a copy of the good
-# build's object tree (minutes, not a full build), release <good>-noroot. Kbuild records absolute
+# FAULT is what the test kernel (make kernel-package) goes without:
+#   noroot (the default)  its root file system driver: the lab's root is ext4, built in (CONFIG_EXT4_FS=y),
+#                         so this kernel's initramfs cannot mount it and gives up, and with panic=N on the
+#                         command line the machine reboots;
+#   nonet                 its network drivers (virtio-net for the lab's uplink, vmxnet3 for its peer link): it
+#                         boots, but the controller never reaches it again.
+# Built incrementally in a copy of the good
+# build's object tree (minutes, not a full build), release <good>-<FAULT>. Kbuild records absolute
 # object paths in every command line, so a copy elsewhere would rebuild everything: the copy is
 # mounted over the good build's directory in a private mount namespace (root; nobody else sees
 # it) and built there. Cached under
-# $HYPERION_CACHE/fault-kernel/<key>, the key a hash of the good build's key and this script, with
+# $HYPERION_CACHE/fault-kernel/<key>, the key a hash of the good build's key, the fault and this script, with
 # a result.json in the build role's format, so lookup('hyperion.kernel.test_kernel', package_dir=DIR)
 # reads it as it reads the good build. Prints that directory on its last line.
 set -euo pipefail
+
+die() { echo "fault-kernel: $*" >&2; exit 1; }
+
+fault=noroot
+if [ "${1:-}" = --fault ]; then
+    [ $# -ge 2 ] || die "--fault needs a value: noroot or nonet"
+    fault=$2
+    shift 2
+fi
+# The options each fault turns off, and what the package says it lacks.
+case "$fault" in
+    noroot) disable="EXT4_FS"; lacks="its root file system driver" ;;
+    nonet) disable="VIRTIO_NET VMXNET3"; lacks="its network drivers" ;;
+    *) die "unknown fault '$fault': noroot or nonet" ;;
+esac
 
 cache=${HYPERION_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hyperion-kernel}
 good=$(readlink -f "${1:-$cache/kernel-package/latest}")
 jobs=${FAULT_KERNEL_JOBS:-$(nproc)}
 
-die() { echo "fault-kernel: $*" >&2; exit 1; }
-
 if [ ! -f "$good/result.json" ] || [ ! -d "$good/obj" ]; then die "no finished test kernel build in $good: run make kernel-package first"; fi
 good_release=$(cat "$good/obj/include/config/kernel.release")
 localversion=$(sed -n 's/^CONFIG_LOCALVERSION="\(.*\)"$/\1/p' "$good/obj/.config")
-fault_localversion="${localversion}-noroot"
+fault_localversion="${localversion}-$fault"
 
-key=$( { cat "$good/result.json"; cat "$0"; } | sha256sum | cut -c1-16)
+key=$( { cat "$good/result.json"; echo "fault=$fault"; cat "$0"; } | sha256sum | cut -c1-16)
 out="$cache/fault-kernel/$key"
 
 if [ -f "$out/result.json" ]; then
-    echo "fault-kernel: cached build $out ($good_release without its root file system driver)" >&2
+    echo "fault-kernel: cached build $out ($good_release without $lacks)" >&2
     echo "$out"
     exit 0
 fi
@@ -71,7 +88,7 @@ progress=$!
 trap 'kill "$progress" 2>/dev/null' EXIT
 # shellcheck disable=SC2016  # the inner script expands its own arguments
 if ! unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
-        good=$1 work=$2 src=$3 src_real=$4 shadow=$5 localversion=$6 jobs=$7 inner_src=$8
+        good=$1 work=$2 src=$3 src_real=$4 shadow=$5 localversion=$6 jobs=$7 inner_src=$8 disable=$9
         if [ -n "$inner_src" ]; then
             mount --bind "$good/$inner_src" "$work/$inner_src"
         fi
@@ -81,16 +98,21 @@ if ! unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
             mkdir -p "$src"
             mount --bind "$src_real" "$src"
         fi
-        "$src/scripts/config" --file "$good/obj/.config" --disable EXT4_FS --set-str LOCALVERSION "$localversion"
+        for option in $disable; do
+            "$src/scripts/config" --file "$good/obj/.config" --disable "$option"
+        done
+        "$src/scripts/config" --file "$good/obj/.config" --set-str LOCALVERSION "$localversion"
         make -C "$src" "O=$good/obj" ARCH=x86_64 -s olddefconfig
-        grep -qx "# CONFIG_EXT4_FS is not set" "$good/obj/.config" || { echo "olddefconfig brought CONFIG_EXT4_FS back"; exit 1; }
+        for option in $disable; do
+            grep -qx "# CONFIG_$option is not set" "$good/obj/.config" || { echo "olddefconfig brought CONFIG_$option back"; exit 1; }
+        done
         make -C "$src" "O=$good/obj" ARCH=x86_64 "-j$jobs" bindeb-pkg
-    ' fault-kernel "$good" "$work" "$src" "$src_real" "$shadow" "$fault_localversion" "$jobs" "$inner_src" > "$work/build.log" 2>&1; then
+    ' fault-kernel "$good" "$work" "$src" "$src_real" "$shadow" "$fault_localversion" "$jobs" "$inner_src" "$disable" > "$work/build.log" 2>&1; then
     tail -n 40 "$work/build.log" >&2
     die "the build failed; log in $work/build.log"
 fi
 release=$(cat "$work/obj/include/config/kernel.release")
-[ "$release" = "${good_release}-noroot" ] || die "unexpected release $release"
+[ "$release" = "${good_release}-$fault" ] || die "unexpected release $release"
 
 # Keep the packages and the config, not the 900 MB object tree.
 mkdir -p "$out"
@@ -98,10 +120,10 @@ mv "$work"/linux-image-*.deb "$out/"
 cp "$work/obj/.config" "$out/config-$release"
 mv "$work/build.log" "$out/"
 rm -rf "$work"
-image=$(cd "$out" && ls linux-image-*-noroot_*.deb)
+image=$(cd "$out" && ls linux-image-*-"$fault"_*.deb)
 [ "$(wc -l <<< "$image")" = 1 ] || die "expected one linux-image package, found: $image"
 # Written last: its presence marks the cache entry complete.
-printf '{"kernel_release": "%s", "key": "%s", "source": "%s without CONFIG_EXT4_FS", "packages": ["%s"], "seconds": %d}\n' \
-    "$release" "$key" "$good_release" "$image" $((SECONDS - start)) > "$out/result.json"
+printf '{"kernel_release": "%s", "key": "%s", "source": "%s without %s", "packages": ["%s"], "seconds": %d}\n' \
+    "$release" "$key" "$good_release" "$(echo "$disable" | sed 's/\([A-Z0-9_]*\)/CONFIG_\1/g; s/ /, /g')" "$image" $((SECONDS - start)) > "$out/result.json"
 echo "fault-kernel: built $release in $((SECONDS - start)) s" >&2
 echo "$out"
