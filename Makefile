@@ -38,9 +38,9 @@ TEST_LANE_2 :=
 -include workbench/packaging/kernel.mk
 # One fragment per role family or playbook area (workbench/mk/<area>.mk), each appending its own targets.
 -include $(sort $(wildcard workbench/mk/*.mk))
-# ansible-lint and ansible-test sanity take minutes of CPU and no VM: they end lane 2 (the one-machine
-# scenarios) instead of holding both lanes back; lane 1 ends with the other checks without a VM.
-TEST_LANE_2 += lint sanity
+# ansible-lint and ansible-test sanity take minutes of CPU and no VM: they end lane 1 (the rollout scenario,
+# shorter than the two one-machine scenarios of lane 2) instead of holding both lanes back.
+TEST_LANE_1 += lint sanity
 
 # Every user-facing target says what it does after "## " on its rule's line, in the file that owns it;
 # `make help` lists them (tests/unit/test_make_help.py: every `make X` the docs name is listed).

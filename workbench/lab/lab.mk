@@ -46,9 +46,9 @@ molecule-lab-smoke: packages-lab setup ## the smallest lab molecule scenario (an
 # converge, idempotence, reboot, verify and destroy steps on real roles in make test.
 test-lab: test-lab-unit test-lab-vm ## the VM lab's own tests (unit and VM)
 # Parts of `make test`. The VM tests boot machines under TCG (3 min alone, 8 beside the rollout
-# scenario's create) and start lane 2: the short host_config lane has room for them, the rollout
-# lane has none. The image is built (or found in the cache) before the lanes start, so that no
-# scenario waits on another's build.
+# scenario's create) and run in lane 1 after the unit tests: the rollout lane (two machines and the
+# repository) is shorter than lane 2's two one-machine scenarios. The image is built (or found in the
+# cache) before the lanes start, so that no scenario waits on another's build.
 TEST_TARGETS += test-lab-unit
 TEST_PREPARE += lab-image
-TEST_LANE_2 += test-lab-vm
+TEST_LANE_1 += test-lab-vm
