@@ -12,7 +12,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hyperion.kernel.plugins.module_utils import kernel_params, qdisc_boot, qdisc_intent, validation, zram_plan
+from ansible_collections.hyperion.kernel.plugins.module_utils import kernel_params, qdisc_boot, qdisc_intent, runtime_knobs, validation, zram_plan
 from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import tx_queue_count
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 
@@ -47,6 +47,12 @@ def kernel_extra_params(params, known_names, host_module_params=()):
 def kernel_cmdline_policy(kgdboc, kgdbwait, extra, sysrq_always_enabled=False, sysrq=None):
     """The kernel_cmdline params of the boot_params role's policy."""
     return kernel_params.cmdline_params(kgdboc, kgdbwait, extra, sysrq_always_enabled, sysrq)
+
+
+def runtime_knob_plan(items, role, wanted, unmanaged=None, target_config=None, facts=None):
+    """What a role writes for its runtime knobs (command line, sysctl.d, tmpfiles.d, live), from its variables and
+    the profile's items."""
+    return runtime_knobs.plan_knobs(role, wanted, unmanaged or (), items, target_config, facts)
 
 
 def zram_size_mib(expression, ram_mib):
@@ -111,7 +117,7 @@ def default_route_qdisc(item, default_qdisc, device, links, explicit=None):
 
 class FilterModule(object):
     def filters(self):
-        functions = (kgdboc_tty, kgdboc_problems, kernel_extra_params, kernel_cmdline_policy, zram_size_mib,
+        functions = (kgdboc_tty, kgdboc_problems, kernel_extra_params, kernel_cmdline_policy, runtime_knob_plan, zram_size_mib,
                      zram_ratio_expression, zram_compression, zram_generator_conf, zram_role_inputs, zram_offered_algorithms,
                      zram_check_offered, zram_live_safe, zram_takeover_probe, qdisc_batch, default_route_qdisc)
         return dict((f.__name__, _guard(f)) for f in functions)

@@ -168,6 +168,10 @@ class Checker(object):
         values = self._section('modparams', 'module parameters')
         if name not in values:
             raise _Unknown('module parameter %s was not gathered' % name)
+        module = name.partition('.')[0]
+        if values[name] is None and (self.facts.get('modules') or {}).get(module) is False:
+            raise _NotApplicable('module %s is not loaded (no /sys/module/%s); the parameter applies when it loads'
+                                 % (module, module))
         return values[name], None
 
     def _zram(self, device, attr):
@@ -231,6 +235,27 @@ class Checker(object):
             raise _Unknown('available_tracers not readable (tracefs not mounted?)')
         return (name if name in tracers else None), None
 
+    def _sched(self, part):
+        sched = self._section('sched', 'scheduler facts')
+        if part == 'preempt':
+            if sched.get('features') is None:
+                raise _Unknown('debugfs (sched/preempt) was not readable')
+            preempt = sched.get('preempt')
+            if preempt is None:
+                raise _NotApplicable('no sched/preempt: the kernel has no PREEMPT_DYNAMIC, its model is fixed')
+            return preempt['mode'], 'offered: %s' % ' '.join(preempt['modes'])
+        if part == 'sched_ext':
+            state = sched.get('sched_ext')
+            if state is None:
+                return None, 'no /sys/kernel/sched_ext: the kernel has no SCHED_CLASS_EXT'
+            return state['state'], ('BPF scheduler: %s' % state['ops']) if state.get('ops') else None
+        features = sched.get('features')
+        if features is None:
+            raise _Unknown('debugfs (sched/features) was not readable')
+        if part not in features:
+            return None, 'the kernel has no scheduler feature %s' % part
+        return ('on' if features[part] else 'off'), None
+
     def lookup(self, item_id):
         """(actual value or None, detail) for an item id."""
         source = item_source(item_id)
@@ -263,6 +288,12 @@ class Checker(object):
             return control, None
         if source == 'thp':
             return self._section('thp', 'THP facts').get(rest), None
+        if source == 'sched':
+            return self._sched('preempt')
+        if source == 'sched_ext':
+            return self._sched('sched_ext')
+        if source == 'sched_feature':
+            return self._sched(rest)
         raise ValueError(item_id)
 
     # -- applicability --------------------------------------------------------

@@ -23,12 +23,13 @@ from .bore import BORE_SYSCTLS, bore_state
 from .cmdline import parse_cmdline
 from .errors import SourceError
 from .kconfig import read_config_file, read_running_config
+from .sched import FEATURES_FILES, PREEMPT_FILES, SCHED_EXT_OPS, SCHED_EXT_STATE, parse_features, parse_preempt, parse_sched_ext_state
 from .sysrq import always_enabled_by
 from .tc import normalize_qdiscs, parse_qdisc_json, root_summary
 from .validation import require
 from .zram import parse_bracketed_choice, parse_proc_swaps, read_zram_devices
 
-SUBSETS = ('kernel', 'config', 'cmdline', 'sysctl', 'modparams', 'zram', 'network', 'block', 'bore', 'tracing', 'thp', 'tty')
+SUBSETS = ('kernel', 'config', 'cmdline', 'sysctl', 'modparams', 'zram', 'network', 'block', 'bore', 'tracing', 'thp', 'tty', 'sched')
 
 # Sysctls every fact run reads, whatever the profile asks for.
 STANDARD_SYSCTLS = ('kernel.sysrq', 'net.ipv4.tcp_congestion_control', 'net.ipv4.tcp_available_congestion_control',
@@ -215,6 +216,34 @@ class _Gatherer(object):
                 result[attr] = None
         return result
 
+    def _parsed(self, rel, parse):
+        raw = self.text(rel)
+        if raw is None:
+            return None
+        try:
+            return parse(raw, _path(self.root, rel))
+        except SourceError as exc:
+            self.errors.append(str(exc))
+            return None
+
+    def sched(self):
+        """The preemption mode, the scheduler features (both in debugfs, root only) and sched_ext's state.
+        A kernel without PREEMPT_DYNAMIC has no preempt file (None, no error); no features file means debugfs is
+        not mounted or not readable here (None and an error); a kernel without sched_ext has no state (None)."""
+        result = {'preempt': None, 'features': None, 'sched_ext': None}
+        features_file = next((rel for rel in FEATURES_FILES if os.path.exists(_path(self.root, rel))), None)
+        if features_file is None:
+            self.errors.append('scheduler features not readable: debugfs is not mounted at /sys/kernel/debug, or it '
+                               'is readable by root only')
+        else:
+            result['features'] = self._parsed(features_file, parse_features)
+            result['preempt'] = self._parsed(PREEMPT_FILES[0], parse_preempt)
+        state = self._parsed(SCHED_EXT_STATE, parse_sched_ext_state)
+        if state is not None:
+            ops = self.text(SCHED_EXT_OPS)
+            result['sched_ext'] = {'state': state, 'ops': ops.strip() if ops else None}
+        return result
+
     def ttys(self, names):
         """{name: {'exists', 'uart_type'}} for each tty NAME under /sys/class/tty. uart_type is the port's UART
         type (drivers/tty/serial/serial_core.c's type attribute: 0 is PORT_UNKNOWN, a name without a UART behind
@@ -267,6 +296,10 @@ def gather_facts(root='/', run=None, subsets=None, sysctls=(), modparams=(), con
     if 'modparams' in wanted:
         names = list(STANDARD_MODPARAMS) + [n for n in modparams if n not in STANDARD_MODPARAMS]
         facts['modparams'] = gatherer.modparams(names)
+        # Whether each module is there at all (loaded, or built in with parameters): a parameter of a module that
+        # is not loaded has no running value yet.
+        facts['modules'] = dict((module, os.path.isdir(_path(root, 'sys/module/' + module)))
+                                for module in sorted(set(n.partition('.')[0] for n in names)))
     if 'zram' in wanted:
         facts['zram'] = gatherer.zram()
     if 'network' in wanted:
@@ -280,5 +313,7 @@ def gather_facts(root='/', run=None, subsets=None, sysctls=(), modparams=(), con
         facts['thp'] = gatherer.thp()
     if 'tty' in wanted:
         facts['tty'] = gatherer.ttys(ttys)
+    if 'sched' in wanted:
+        facts['sched'] = gatherer.sched()
     facts['errors'] = gatherer.errors
     return facts

@@ -24,6 +24,7 @@ import re
 from .errors import HyperionError
 from .bootloader import value_problem
 from .cmdline import normalize_name
+from .runtime_knobs import KNOBS
 from .sysrq import ALWAYS_ENABLED, parse_sysrq
 from .validation import describe, did_you_mean, is_valid
 
@@ -31,7 +32,8 @@ from .validation import describe, did_you_mean, is_valid
 STANDARD_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _TTY_RE = re.compile(r'tty[A-Za-z]+[0-9]+')
 # Set by the role from its own variables: an extra entry may not fight them.
-MANAGED_NAMES = ('kgdboc', 'kgdbwait', 'sysrq_always_enabled')
+MANAGED_NAMES = ('kgdboc', 'kgdbwait', 'sysrq_always_enabled') + tuple(
+    sorted(normalize_name(knob['param']) for knob in KNOBS.values() if knob['kind'].startswith('cmdline')))
 KGDB_OPTION = 'CONFIG_KGDB_SERIAL_CONSOLE'
 
 

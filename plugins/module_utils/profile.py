@@ -25,6 +25,11 @@ Item ids say what they check and where it is read:
 ``tracer:<name>``               ftrace's available_tracers
 ``dyndbg:control``              the dynamic debug control file
 ``thp:<enabled|defrag>``        transparent hugepage policy
+``sched:preempt``               the preemption mode a PREEMPT_DYNAMIC kernel
+                                runs (debugfs sched/preempt)
+``sched_feature:<NAME>``        a scheduler feature, ``on`` or ``off``
+                                (debugfs sched/features)
+``sched_ext:state``             sched_ext's state (/sys/kernel/sched_ext)
 ==============================  ==============================================
 """
 
@@ -67,6 +72,9 @@ _ID_PATTERNS = (
     ('tracer', re.compile(r'tracer:[a-z0-9_]+')),
     ('dyndbg', re.compile(r'dyndbg:control')),
     ('thp', re.compile(r'thp:(enabled|defrag)')),
+    ('sched', re.compile(r'sched:preempt')),
+    ('sched_feature', re.compile(r'sched_feature:[A-Z][A-Z0-9_]*')),
+    ('sched_ext', re.compile(r'sched_ext:state')),
 )
 _VERSION_RE = re.compile(r'\d+\.\d+(\.\d+)?')
 
@@ -78,7 +86,8 @@ def item_source(item_id):
             return source
     raise ProfileError('item id %r is not of a known form (CONFIG_X, sysctl:key, cmdline:param, modparam:mod.param, '
                        'uname:release, zram:zramN:attr, swap:dev:priority, qdisc:iface:root, iosched:class, '
-                       'bore:burst_smoothness, tracer:name, dyndbg:control, thp:enabled|defrag)' % item_id)
+                       'bore:burst_smoothness, tracer:name, dyndbg:control, thp:enabled|defrag, sched:preempt, '
+                       'sched_feature:NAME, sched_ext:state)' % item_id)
 
 
 def version_tuple(text):

@@ -67,6 +67,9 @@ KINDS = {
     # A file systemd-sysctl reads at boot: *.conf directly in /etc/sysctl.d (it reads no other there).
     'sysctl_d_file': (r'/etc/sysctl\.d/[A-Za-z0-9_][A-Za-z0-9_.+-]{0,122}\.conf',
                       'a file name ending in .conf directly in /etc/sysctl.d (systemd-sysctl reads no other)'),
+    # A file systemd-tmpfiles reads at boot: *.conf directly in /etc/tmpfiles.d.
+    'tmpfiles_d_file': (r'/etc/tmpfiles\.d/[A-Za-z0-9_][A-Za-z0-9_.+-]{0,122}\.conf',
+                        'a file name ending in .conf directly in /etc/tmpfiles.d (systemd-tmpfiles reads no other)'),
     # A name under /sys/class/tty (ttyS0, ttyAMA0, hvc0, tty1): one path component.
     'tty_name': (r'[A-Za-z][A-Za-z0-9_]{0,31}', 'a tty name such as ttyS0 (letters, digits and "_")'),
     'sysctl_name': (r'[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_.-]+)*', 'a sysctl name such as net.core.default_qdisc'),

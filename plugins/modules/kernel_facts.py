@@ -22,7 +22,9 @@ description:
     normalised, root qdisc per interface, default route interfaces), C(block) (I/O scheduler per device and
     device class), C(bore) (BORE sysctls of either patch generation), C(tracing) (ftrace tracers, dynamic
     debug control), C(thp) and C(tty) (whether each tty of O(ttys) exists under C(/sys/class/tty), and its UART
-    type: 0 is C(PORT_UNKNOWN), a serial port name with no UART behind it)."
+    type: 0 is C(PORT_UNKNOWN), a serial port name with no UART behind it) and C(sched) (the preemption mode and the
+    modes offered, the scheduler features from debugfs, which only root can read, and sched_ext's state and loaded
+    BPF scheduler)."
   - A source that cannot be read is listed in C(errors) and leaves its part empty; the module only fails on bad arguments.
 author:
   - Hyperion kernel project (@hyperion-kernel)
@@ -32,7 +34,7 @@ options:
       - Which parts to gather. V(all) gathers every part.
     type: list
     elements: str
-    choices: [all, kernel, config, cmdline, sysctl, modparams, zram, network, block, bore, tracing, thp, tty]
+    choices: [all, kernel, config, cmdline, sysctl, modparams, zram, network, block, bore, tracing, thp, tty, sched]
     default: [all]
   config_filter:
     description:
@@ -117,6 +119,8 @@ ansible_facts:
                "swaps": [], "zram_swap_active": true, "mem_total_kib": 1001234,
                "mem_available_kib": 612345}
         tty: {"ttyS0": {"exists": true, "uart_type": 4}, "ttyS1": {"exists": true, "uart_type": 0}}
+        sched: {"preempt": {"mode": "full", "modes": ["none", "voluntary", "full"]},
+                "features": {"HRTICK": false, "PLACE_LAG": true}, "sched_ext": {"state": "disabled", "ops": null}}
         errors: []
 '''
 

@@ -89,7 +89,8 @@ def _reader(item_id):
                 '[ -n "$v" ] && u=0'], []
     if kind == 'modparam':
         module, _sep, param = rest.partition('.')
-        return ['f=/sys/module/%s/parameters/%s' % (module, param),
+        return ['[ -d /sys/module/%s ] || { echo "actual=? module not loaded"; exit 3; }' % module,
+                'f=/sys/module/%s/parameters/%s' % (module, param),
                 'if [ -e "$f" ]; then v=$(cat "$f") || exit 4; v=$(echo $v); u=0; fi'], []
     if kind == 'uname':
         return ['v=$(uname -r); u=0'], []
@@ -148,6 +149,19 @@ def _reader(item_id):
     if kind == 'thp':
         return ['f=/sys/kernel/mm/transparent_hugepage/%s' % rest,
                 'if [ -e "$f" ]; then v=$(hb_choice "$f") || exit 4; [ -n "$v" ] && u=0; fi'], ['hb_choice']
+    if kind == 'sched':
+        # The mode in parentheses of "none voluntary (full) lazy"; no file but the features' one: no PREEMPT_DYNAMIC.
+        return ['d=/sys/kernel/debug/sched',
+                '[ -r "$d/features" ] || { echo "actual=? debugfs not readable"; exit 4; }',
+                '[ -e "$d/preempt" ] || { echo "actual=? no PREEMPT_DYNAMIC"; exit 3; }',
+                'v=$(tr " " "\\n" < "$d/preempt" | sed -n "s/^(\\(.*\\))$/\\1/p"); [ -n "$v" ] && u=0'], []
+    if kind == 'sched_feature':
+        return ['f=/sys/kernel/debug/sched/features; [ -r "$f" ] || f=/sys/kernel/debug/sched_features',
+                '[ -r "$f" ] || { echo "actual=? debugfs not readable"; exit 4; }',
+                'for w in $(cat "$f"); do case $w in %s) v=on; u=0 ;; NO_%s) v=off; u=0 ;; esac; done' % (rest, rest)], []
+    if kind == 'sched_ext':
+        return ['f=/sys/kernel/sched_ext/state',
+                'if [ -e "$f" ]; then v=$(cat "$f") || exit 4; u=0; fi'], []
     raise ValueError('no shell check for item %s' % item_id)
 
 

@@ -3,8 +3,9 @@
 # molecule/rollout (before the first deploy.yml, after rollback.yml) and molecule/trial_faults (before the
 # first fault, after the fallback of the second): every file and link where the roles write (its sha256 and
 # mode, or its target), the directories there that hold something, the kernel command line (without
-# BOOT_IMAGE), the sysctls given as arguments, the swap devices, the root qdiscs, transparent huge pages,
-# the I/O schedulers and the enabled units. Run as root.
+# BOOT_IMAGE), the sysctls and module parameters (modparam:MODULE.PARAM) given as arguments, the preemption
+# mode and the scheduler features, the swap devices, the root qdiscs, transparent huge pages, the I/O schedulers
+# and the enabled units. Run as root.
 set -u
 LC_ALL=C
 export LC_ALL
@@ -24,8 +25,16 @@ export LC_ALL
     done
     echo "cmdline $(tr ' ' '\n' < /proc/cmdline | grep -v '^BOOT_IMAGE=' | grep -v '^$' | sort | tr '\n' ' ')"
     for key in "$@"; do
-        echo "sysctl $key $(sysctl -n "$key" 2>/dev/null || echo '(none)')"
+        case $key in
+            modparam:*.*)
+                name=${key#modparam:}
+                file=/sys/module/${name%%.*}/parameters/${name#*.}
+                echo "modparam $name $(cat "$file" 2>/dev/null || echo '(none)')" ;;
+            *) echo "sysctl $key $(sysctl -n "$key" 2>/dev/null || echo '(none)')" ;;
+        esac
     done
+    echo "preempt $(cat /sys/kernel/debug/sched/preempt 2>/dev/null || echo '(none)')"
+    echo "sched_features $(cat /sys/kernel/debug/sched/features 2>/dev/null || echo '(none)')"
     tail -n +2 /proc/swaps | awk '{print "swap " $1 " " $2 " " $5}'
     for dev in /sys/class/net/*; do
         name=${dev##*/}

@@ -29,6 +29,7 @@ GOOD = {
     'apt_word': 'trixie', 'apt_url': 'file:///srv/hyperion-repo', 'package_name': 'linux-image-hyperion',
     'deb_package_name': 'linux-image-6.19.2+hyp1-hyperion', 'systemd_timespan': '1h 30min',
     'sysctl_name': 'net.core.default_qdisc', 'tty_name': 'ttyS0', 'sysctl_d_file': '/etc/sysctl.d/90-hyperion.conf',
+    'tmpfiles_d_file': '/etc/tmpfiles.d/hyperion-sched.conf',
 }
 
 
