@@ -31,7 +31,7 @@ SCHED_EXT_OPS = 'sys/kernel/sched_ext/root/ops'
 # preempt_modes[] of kernel/sched/core.c (6.13 added lazy, offered where the architecture has it).
 PREEMPT_MODES = ('none', 'voluntary', 'full', 'lazy')
 SCHED_EXT_STATES = ('enabled', 'disabled', 'enabling', 'disabling')
-_FEATURE_RE = re.compile(r'(NO_)?([A-Z][A-Z0-9_]*)')
+_FEATURE_RE = re.compile(r'(NO_)?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)')
 _MODE_RE = re.compile(r'(\()?([a-z]+)(\))?')
 
 
