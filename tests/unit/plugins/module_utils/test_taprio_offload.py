@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.taprio_offload import (
-    OFFLOAD_DRIVERS, OFFLOAD_SOURCES, check_full_offload, read_link_driver, trusted_drivers)
+    OFFLOAD_DRIVERS, OFFLOAD_KERNEL, OFFLOAD_SOURCES, check_full_offload, read_link_driver, trusted_drivers)
 
 LINKS = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'sysfs-net', 'build-machine-links.txt')
 
@@ -123,3 +124,30 @@ def test_full_offload_passes_exactly_the_listed_and_trusted_drivers(driver, trus
         assert ('no device driver' in str(exc)) == (driver is None)
     else:
         assert driver in OFFLOAD_DRIVERS or driver in trusted
+
+
+def _named_drivers(text):
+    """The driver names a text formats as code (C(igc) or `igc`), without the kernel's own identifiers."""
+    words = set(re.findall(r'C\(([^)]+)\)', text)) | set(re.findall(r'`([^`]+)`', text))
+    return set(word for word in words if re.fullmatch(r'[a-z][a-z0-9_-]*', word) and word not in NOT_DRIVERS)
+
+
+NOT_DRIVERS = ('ndo_setup_tc', 'flags', 'clockid', 'txtime_delay', 'full-offload', 'network_taprio_offload_drivers')
+
+
+def test_the_documentation_names_listed_drivers_and_the_table_s_kernel():
+    """The module's option, the role's variable and its README name drivers of the table and its kernel version."""
+    import yaml
+    from ansible_collections.hyperion.kernel.plugins.modules import tc_qdisc
+    from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT
+    module = ' '.join(yaml.safe_load(tc_qdisc.DOCUMENTATION)['options']['taprio_offload_drivers']['description'])
+    with open(os.path.join(ROOT, 'roles', 'network', 'meta', 'argument_specs.yml')) as handle:
+        role = ' '.join(yaml.safe_load(handle)['argument_specs']['main']['options']['network_taprio_offload_drivers']
+                        ['description'])
+    with open(os.path.join(ROOT, 'roles', 'network', 'README.md')) as handle:
+        readme = handle.read()
+    readme = readme[readme.index('- `full-offload`'):readme.index('```yaml', readme.index('- `full-offload`'))]
+    for text in (module, role, readme):
+        assert 'Linux %s' % OFFLOAD_KERNEL in text
+        named = _named_drivers(text)
+        assert named and named <= set(OFFLOAD_DRIVERS), sorted(named - set(OFFLOAD_DRIVERS))
