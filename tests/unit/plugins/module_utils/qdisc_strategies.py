@@ -186,7 +186,8 @@ def junk_plan(draw):
     kind = draw(st.one_of(st.sampled_from(('cake', 'fq', 'fq_codel', 'taprio', 'mq', 'etf')), JUNK_VALUES))
     option_names = st.sampled_from(['bandwidth', 'rtt', 'overhead', 'limit', 'flows', 'quantum', 'buckets', 'maxrate',
                                     'num_tc', 'map', 'queues', 'sched_entries', 'cycle_time', 'base_time', 'clockid',
-                                    'delta', 'target', 'interval', 'ecn', 'memory_limit', 'cycle-time-extension'])
+                                    'delta', 'target', 'interval', 'ecn', 'memory_limit', 'cycle-time-extension',
+                                    'mode', 'txtime_delay', 'txtime-delay', 'flags', 'skip_sock_check'])
     entries = st.lists(st.fixed_dictionaries({'gatemask': JUNK_VALUES, 'interval': JUNK_VALUES},
                                              optional={'command': JUNK_VALUES}), max_size=3)
     options = draw(st.one_of(JUNK_VALUES, st.dictionaries(option_names, st.one_of(JUNK_VALUES, entries), max_size=5)))
