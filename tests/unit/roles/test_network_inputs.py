@@ -6,8 +6,9 @@
 An interface name with a newline or a ':' would name a batch file and a unit instance the kernel has
 no device for; a rate written "100 mbit" is refused by tc only after the old root qdisc is gone; a CAKE
 rate of 0 is sent as no rate at all; taprio intervals beyond u32 or a cycle shorter than its intervals
-are cut by the kernel; a taprio mode without what it needs is refused by the kernel or drops the traffic. Every case is a local host of one check-mode run of the real role and must fail
-at its check task with a message naming the value, with no task reporting a change and none after it.
+are cut by the kernel; a taprio mode without what it needs is refused by the kernel or drops the
+traffic. Every case is a local host of one check-mode run of the real role and must fail at its check
+task with a message naming the value, with no task reporting a change and none after it.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -155,7 +155,7 @@ FULL_OFFLOAD = [{'parent': 'root', 'handle': '100:', 'kind': 'taprio', 'options'
 def link_driver(monkeypatch):
     """The driver the module reads for the link (the capture has no sysfs): none, as for its dummy links."""
     drivers = {}
-    monkeypatch.setattr(tc_qdisc, 'read_link_driver', lambda device: drivers.get(device))
+    monkeypatch.setattr(tc_qdisc, 'read_link_driver', drivers.get)
     return drivers
 
 
