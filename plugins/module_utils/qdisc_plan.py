@@ -25,6 +25,7 @@ import json
 import re
 
 from .errors import HyperionError
+from .taprio_offload import check_full_offload, trusted_drivers
 from .tc import normalize_qdiscs, parse_qdisc_json, parse_rate, parse_size, parse_time
 from .validation import is_valid, require
 
@@ -33,6 +34,10 @@ CLASSFUL_KINDS = ('mq', 'taprio')
 ROOT_ONLY_KINDS = ('mq', 'taprio')
 CLOCKIDS = ('CLOCK_TAI', 'CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_BOOTTIME')
 TAPRIO_COMMANDS = ('S', 'H', 'R')
+# taprio's flags (TCA_TAPRIO_ATTR_FLAGS) as named modes. sch_taprio.c takes no other value (0x3 is refused:
+# "TXTIME_ASSIST and FULL_OFFLOAD are mutually exclusive").
+TAPRIO_MODES = ('software', 'txtime-assist', 'full-offload')
+TAPRIO_FLAGS = {'software': 0x0, 'txtime-assist': 0x1, 'full-offload': 0x2}
 # TC_QOPT_MAX_QUEUE and TC_BITMASK + 1 in the kernel's uapi.
 MAX_TRAFFIC_CLASSES = 16
 PRIORITY_COUNT = 16
@@ -141,22 +146,28 @@ OPTIONS = {
         ('cycle_time_extension', _opt('ns', 'cycle-time-extension', 'cycle_time_extension', lo=0, hi=TAPRIO_CYCLE_MAX,
                                       why="at most the longest cycle the kernel takes")),
         ('clockid', _opt('clockid', 'clockid', 'clockid')),
+        # tc's flags; software sends none (tc sends no flags of 0, and the kernel reads no flags as 0).
+        ('mode', _opt('taprio_mode', 'flags', 'flags')),
+        # tc leaves a txtime-delay of 0 out of the message, so it would not change anything.
+        ('txtime_delay', _opt('ns', 'txtime-delay', 'txtime_delay', lo=1, hi=U32_MAX,
+                              why="tc's and the kernel's unsigned 32-bit nanoseconds, not 0")),
     ],
     'mq': [],
 }
 _SPECS = dict((kind, dict(options)) for kind, options in OPTIONS.items())
 
 # Options the kernel cannot change on a live qdisc: a difference means creating the qdisc again.
-# etf has no change operation at all; taprio refuses a new traffic class mapping or clock;
-# fq_codel takes its flow count only when it is created (fq_codel_change refuses it later).
+# etf has no change operation at all; taprio refuses a new traffic class mapping, clock or flags
+# ("Changing 'flags' of a running schedule is not supported"); fq_codel takes its flow count only
+# when it is created (fq_codel_change refuses it later).
 _RECREATE_KEYS = {
     'etf': None,
     'fq_codel': ('flows',),
-    'taprio': ('num_tc', 'map', 'queues', 'clockid'),
+    'taprio': ('num_tc', 'map', 'queues', 'clockid', 'mode'),
 }
 # taprio's schedule is the admin schedule while one is pending, the operating one otherwise.
 _TAPRIO_SCHEDULE_KEYS = ('base_time', 'sched_entries', 'cycle_time', 'cycle_time_extension')
-_REQUIRED = {'taprio': ('num_tc', 'map', 'queues', 'sched_entries', 'clockid')}
+_REQUIRED = {'taprio': ('num_tc', 'map', 'queues', 'sched_entries')}
 
 _HANDLE_RE = re.compile(r'([0-9a-fA-F]{1,4}):?')
 _CLASS_RE = re.compile(r'([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})')
@@ -286,6 +297,12 @@ def _canonical_value(spec, value, what):
         return text
     if type_ == 'clockid':
         return _clockid(value, what)
+    if type_ == 'taprio_mode':
+        text = str(value).strip().lower().replace('_', '-')
+        if isinstance(value, bool) or text not in TAPRIO_MODES:
+            raise HyperionError('%s %s is not one of software, txtime-assist, full-offload (tc\'s flags 0x0, 0x1, 0x2)'
+                                % (what, _shown(value)))
+        return text
     if type_ == 'map':
         entries = [_as_int(v, '%s entry' % what, minimum=0) for v in _word_list(value)]
         if not entries or len(entries) > PRIORITY_COUNT:
@@ -344,6 +361,9 @@ def _words(key, spec, canonical, raw):
         return [spec['word'], str(canonical)]
     if type_ == 'clockid':
         return [spec['word'], canonical]
+    if type_ == 'taprio_mode':
+        flags = TAPRIO_FLAGS[canonical]
+        return [spec['word'], '0x%x' % flags] if flags else []
     if type_ == 'map':
         return [spec['word']] + [str(v) for v in canonical]
     if type_ == 'queues':
@@ -364,6 +384,14 @@ def _live_value(spec, options):
     value = options.get(spec['json'])
     if type_ == 'bool':
         return value is True or value in ('on', 'enabled')
+    if type_ == 'taprio_mode':
+        # taprio_dump() leaves flags 0 out; tc prints the others with print_0xhex() ("0x1"), as the gate masks.
+        try:
+            flags = 0 if value is None else int(str(value), 0)
+        except ValueError:
+            return ('unreadable', value)
+        modes = [mode for mode, bits in TAPRIO_FLAGS.items() if bits == flags]
+        return modes[0] if modes else ('unreadable', value)
     if value is None:
         # fq reports no maxrate at all when it is unlimited.
         return 0 if type_ == 'rate' else None
@@ -397,7 +425,7 @@ def live_values(qdisc):
     values = {}
     for key, spec in OPTIONS.get(qdisc['kind'], []):
         source = admin if (isinstance(admin, dict) and key in _TAPRIO_SCHEDULE_KEYS) else options
-        if spec['type'] == 'bool' or spec['json'] in source:
+        if spec['type'] in ('bool', 'taprio_mode') or spec['json'] in source:
             values[key] = _live_value(spec, source)
     return values
 
@@ -485,8 +513,12 @@ def normalize_plan(qdiscs, state='present'):
         for key, value in options.items():
             canonical_key = str(key).strip().replace('-', '_')
             if canonical_key not in specs:
-                raise HyperionError('%s: unknown option %r for %s; %s' % (
-                    where, key, kind, ('it takes ' + ', '.join(name for name, _spec in OPTIONS[kind])) if specs else 'it takes none'))
+                hint = ''
+                if kind == 'taprio' and canonical_key == 'flags':
+                    hint = ' (tc\'s flags are the option mode here: software, txtime-assist or full-offload)'
+                raise HyperionError('%s: unknown option %r for %s%s; %s' % (
+                    where, key, kind, hint,
+                    ('it takes ' + ', '.join(name for name, _spec in OPTIONS[kind])) if specs else 'it takes none'))
             if canonical_key in values:
                 raise HyperionError('%s: option %s is given twice' % (where, canonical_key))
             values[canonical_key] = _canonical(specs[canonical_key], value, '%s option %s' % (where, canonical_key))
@@ -498,9 +530,14 @@ def normalize_plan(qdiscs, state='present'):
                                     'clock of taprio schedules), not %s' % (where, values['clockid']))
             values.setdefault('clockid', 'CLOCK_TAI')
             words.setdefault('clockid', 'CLOCK_TAI')
-        missing = [key for key in _REQUIRED.get(kind, ()) if key not in values]
+        if kind == 'taprio':
+            # No mode is software, as tc without flags.
+            values.setdefault('mode', 'software')
+            words.setdefault('mode', 'software')
+        missing = [key for key in _required(kind, values) if key not in values]
         if missing:
-            raise HyperionError('%s: %s needs the options %s' % (where, kind, ', '.join(missing)))
+            raise HyperionError('%s: %s needs the options %s%s'
+                                % (where, kind, ', '.join(missing), _why_required(kind, values, missing)))
         if kind == 'taprio':
             _validate_taprio(values, where)
         entries.append({'parent': parent, 'handle': handle, 'kind': kind, 'options': words, 'values': values})
@@ -508,7 +545,41 @@ def normalize_plan(qdiscs, state='present'):
     return sorted(entries, key=lambda e: (e['parent'] != 'root', e['parent'] != 'root' and _class_minor(e['parent'])))
 
 
+def _required(kind, values):
+    required = _REQUIRED.get(kind, ())
+    if kind == 'taprio':
+        # Software and txtime-assist time the schedule with an hrtimer on clockid ("Specifying a 'clockid' is
+        # mandatory", sch_taprio.c taprio_parse_clockid); full offload runs on the NIC's clock.
+        if values['mode'] != 'full-offload':
+            required += ('clockid',)
+        if values['mode'] == 'txtime-assist':
+            required += ('txtime_delay',)
+    return required
+
+
+def _why_required(kind, values, missing):
+    if kind == 'taprio' and 'txtime_delay' in missing:
+        # The kernel takes a txtime-assist taprio without it, but then stamps packets for "now": they reach the
+        # etf after their txtime and it drops them; tc cannot even send a delay of 0.
+        return (' (mode txtime-assist stamps each packet with the time its gate opens, at least txtime_delay '
+                'nanoseconds ahead: the longest a packet takes from taprio to the network card, tc-taprio(8))')
+    return ''
+
+
 def _validate_taprio(values, where):
+    mode = values['mode']
+    if 'txtime_delay' in values and mode != 'txtime-assist':
+        raise HyperionError('%s: option txtime_delay is for mode txtime-assist only; the kernel refuses it in mode %s '
+                            '("txtime-delay can only be set when txtime-assist mode is enabled", sch_taprio.c)'
+                            % (where, mode))
+    if mode == 'full-offload' and 'clockid' in values:
+        raise HyperionError('%s: mode full-offload takes no clockid: the network card runs the schedule on its own '
+                            'PTP clock, and the kernel refuses one ("The \'clockid\' cannot be specified for full '
+                            'offload", sch_taprio.c)' % where)
+    if mode == 'txtime-assist' and values['clockid'] != 'CLOCK_TAI':
+        raise HyperionError('%s: mode txtime-assist needs clockid CLOCK_TAI, not %s: taprio stamps each packet with '
+                            'a txtime on its clock, and the etf children that send at that time take no clock but '
+                            'CLOCK_TAI (sch_etf.c)' % (where, values['clockid']))
     num_tc = values['num_tc']
     if not 1 <= num_tc <= MAX_TRAFFIC_CLASSES:
         raise HyperionError('%s: num_tc must be 1 to %d, not %d' % (where, MAX_TRAFFIC_CLASSES, num_tc))
@@ -521,6 +592,9 @@ def _validate_taprio(values, where):
         raise HyperionError('%s: queues needs one COUNT@OFFSET per traffic class (num_tc %d), got %d'
                             % (where, num_tc, len(queues)))
     for tc_index, (count, offset) in enumerate(queues):
+        if mode == 'txtime-assist':
+            # mqprio_validate_queue_counts() lets txtime-assist's traffic classes share tx queues (1@0 1@0 1@0).
+            break
         for other in range(tc_index):
             other_count, other_offset = queues[other]
             first = max(offset, other_offset)
@@ -572,6 +646,61 @@ def _validate_tree(entries):
         if entry['kind'] == 'etf' and root['kind'] != 'taprio':
             raise HyperionError('%s: etf needs a taprio or mqprio class as its parent, and %s is a class of %s'
                                 % (_describe(entry), entry['parent'], root['kind']))
+    if root['kind'] == 'taprio' and root['values']['mode'] == 'txtime-assist':
+        _validate_txtime_assist(root, entries)
+
+
+def scheduled_tx_queues(values):
+    """{tx queue: [traffic classes]} of a taprio's traffic classes whose gate opens in some entry of its schedule."""
+    opened = 0
+    for _command, mask, _interval in values['sched_entries']:
+        opened |= mask
+    queues = {}
+    for tc_index, (count, offset) in enumerate(values['queues']):
+        if opened >> tc_index & 1:
+            for queue in range(offset, offset + count):
+                queues.setdefault(queue, []).append(tc_index)
+    return queues
+
+
+def _validate_txtime_assist(root, entries):
+    """A txtime-assist taprio only stamps each packet's txtime (its dequeue skips the gate checks); the etf
+    child of the packet's tx queue holds it until then (tc-taprio(8)). So every tx queue a traffic class with an
+    open gate uses needs an etf child, with skip_sock_check: etf drops the packets of sockets without SO_TXTIME
+    otherwise (sch_etf.c is_packet_valid), and here the txtime comes from taprio. The etf's clock is the taprio's:
+    etf takes CLOCK_TAI only (normalize_plan), and _validate_taprio requires it of a txtime-assist taprio."""
+    queues = scheduled_tx_queues(root['values'])
+    if not queues:
+        return
+    children = dict((entry['parent'], entry) for entry in entries if entry is not root)
+    where = 'taprio at root in mode txtime-assist'
+    if not root['handle']:
+        raise HyperionError('%s needs an etf child on each tx queue its open gates use (tx queue%s %s), so it needs a '
+                            'handle (such as "100:") for them to name their parent'
+                            % (where, 's' if len(queues) > 1 else '', _numbers(sorted(queues))))
+    major = _major(root['handle'])
+    missing = []
+    for queue in sorted(queues):
+        parent = '%s:%x' % (major, queue + 1)
+        child = children.get(parent)
+        classes = 'traffic class%s %s' % ('es' if len(queues[queue]) > 1 else '', _numbers(queues[queue]))
+        if child is None:
+            missing.append('%s (tx queue %d: %s)' % (parent, queue, classes))
+        elif child['kind'] != 'etf':
+            raise HyperionError('%s: %s needs an etf on tx queue %d (%s), which sends the packets at the txtime '
+                                'taprio gives them, not %s' % (_describe(child), where, queue, classes, child['kind']))
+        elif not child['values'].get('skip_sock_check'):
+            raise HyperionError('%s: under a taprio in mode txtime-assist the etf needs skip_sock_check: true; '
+                                'without it etf drops every packet whose socket did not set SO_TXTIME, and here '
+                                'the txtime comes from taprio (sch_etf.c)' % _describe(child))
+    if missing:
+        raise HyperionError('%s needs an etf child (with skip_sock_check: true) on each tx queue its open gates use, '
+                            'and has none at %s: taprio only stamps each packet\'s txtime in this mode, the etf sends '
+                            'it then (tc-taprio(8))' % (where, ', '.join(missing)))
+
+
+def _numbers(numbers):
+    return ', '.join(str(number) for number in numbers)
 
 
 def taprio_min_interval(speed_mbit=None):
@@ -622,6 +751,13 @@ def validate_for_device(plan, device, tx_queues, speed_mbit=None):
             raise HyperionError('%s: %s %s has one class per tx queue, so classes %s:1 to %s:%x on %s (%d tx queues)'
                                 % (_describe(entry), root['kind'], root['handle'], _major(root['handle']),
                                    _major(root['handle']), tx_queues, device, tx_queues))
+
+
+def validate_offload_driver(plan, device, driver, trusted=()):
+    """A taprio in mode full-offload only on a link whose DRIVER runs the schedule (taprio_offload), or that the
+    site TRUSTED: a driver without it is refused by the kernel only when tc runs, after the old taprio is gone."""
+    if plan and plan[0]['kind'] == 'taprio' and plan[0]['values']['mode'] == 'full-offload':
+        check_full_offload(device, driver, trusted_drivers(trusted))
 
 
 # ---------------------------------------------------------------- the device
@@ -879,8 +1015,11 @@ def read_tree(run, device):
     return live_tree(out, device)
 
 
-def apply_plan(run, device, qdiscs, state='present', check_mode=False, speed_mbit=None):
+def apply_plan(run, device, qdiscs, state='present', check_mode=False, speed_mbit=None, offload=None):
     """Validate, read, plan and (unless check_mode) run and verify; the module's whole job.
+
+    ``offload`` is (the link's driver or None, the drivers the site trusts) for the check of a taprio full
+    offload (validate_offload_driver); None leaves that check to the caller that changes the link.
 
     Returns {'actions', 'changed', 'before', 'after', 'qdiscs'}: ``actions`` are
     the tc argv lists (run, or to be run in check mode); ``before``/``after`` the
@@ -889,8 +1028,12 @@ def apply_plan(run, device, qdiscs, state='present', check_mode=False, speed_mbi
     # The whole plan is checked before the device is read, and against the device before anything runs.
     require('netdev', device, 'device')
     plan = normalize_plan(qdiscs, state)
+    if offload is not None:
+        trusted_drivers(offload[1])
     tx_queues, live = read_device(run, device)
     validate_for_device(plan, device, tx_queues, speed_mbit)
+    if offload is not None:
+        validate_offload_driver(plan, device, offload[0], offload[1])
     steps = plan_steps(device, plan, live, state)
     actions = [argv for argv, _reason in steps]
     result = {'actions': actions, 'reasons': [reason for _argv, reason in steps], 'changed': bool(actions),

@@ -47,6 +47,8 @@ KINDS = {
     'zram_device': (r'zram[0-9]{1,3}', 'a zram device such as zram0'),
     # Names of the kernel's crypto and elevator registries (lz4hc, zstd, mq-deadline, adios, bfq ...).
     'kernel_algorithm': (r'[a-z0-9][a-z0-9_-]{0,63}', 'a name of lower-case letters, digits, "_" and "-"'),
+    # A device driver as /sys/bus/*/drivers/ and a device's driver link name it (igc, rk_gmac-dwmac, stmmaceth).
+    'driver_name': (r'[A-Za-z0-9][A-Za-z0-9_.-]{0,63}', 'a driver name of letters, digits, "_", "." and "-" such as igc'),
     'sha256': (r'[0-9a-fA-F]{64}', '64 hex digits'),
     'checksum': (r'(sha256:[0-9a-fA-F]{64}|sha512:[0-9a-fA-F]{128})', 'sha256:<64 hex digits> or sha512:<128 hex digits>'),
     # One URL on one line: no white space, quotes or control characters, so it stays one field of a file.

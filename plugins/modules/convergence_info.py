@@ -138,6 +138,7 @@ def _qdisc_reasons(run, plans):
     for device in sorted(plans):
         plan = plans[device]
         try:
+            # Compared only: the driver check of a taprio full offload is the network role's, before it changes a link.
             outcome = apply_plan(run, device, plan.get('qdiscs') or [], plan.get('state') or 'present', check_mode=True)
         except HyperionError as exc:
             reasons.append('the qdisc plan of %s cannot be checked: %s' % (device, exc))

@@ -242,6 +242,22 @@ setup_qdiscs() {
             try tc tc qdisc replace dev hyp-taprio0 parent 100:2 etf clockid CLOCK_TAI delta 200000 deadline_mode skip_sock_check || true
         fi
     fi
+    # taprio txtime-assist (flags 0x1, tc-taprio(8)'s example): the traffic classes share tx queue 0, whose etf
+    # sends each packet at the txtime taprio gives it
+    if make_link hyp-taprio1; then
+        if try tc tc qdisc replace dev hyp-taprio1 parent root handle 100 taprio num_tc 3 \
+            map 2 2 1 0 2 2 2 2 2 2 2 2 2 2 2 2 queues 1@0 1@0 1@0 base-time 1000000000 \
+            sched-entry S 01 300000 sched-entry S 02 300000 sched-entry S 04 400000 \
+            flags 0x1 txtime-delay 200000 clockid CLOCK_TAI; then
+            try tc tc qdisc replace dev hyp-taprio1 parent 100:1 etf clockid CLOCK_TAI delta 100000 skip_sock_check || true
+        fi
+    fi
+    # taprio full offload (flags 0x2) on a link without a driver that runs it: errors.txt keeps the kernel's refusal
+    if make_link hyp-taprio2; then
+        try tc tc qdisc replace dev hyp-taprio2 parent root handle 100 taprio num_tc 3 \
+            map 2 2 1 0 2 2 2 2 2 2 2 2 2 2 2 2 queues 1@0 1@1 2@2 base-time 1000000000 \
+            sched-entry S 01 300000 sched-entry S 02 300000 sched-entry S 04 400000 flags 0x2 || true
+    fi
     # mq root with fq / fq_codel children, alternating over the 8 tx queues
     if make_link hyp-mq0; then
         if try tc tc qdisc replace dev hyp-mq0 root handle 1: mq; then

@@ -5,11 +5,11 @@
 # target runs it again in lane 2, after TEST_PREPARE, where a missing source tree is a failure.
 .PHONY: unit-kernel-source
 
-unit-kernel-source: setup ## the command-line, kgdboc and sysrq_always_enabled readings against the kernel's own C code
+unit-kernel-source: setup ## the command-line, kgdboc and sysrq_always_enabled readings and the taprio offload drivers against the kernel's own C code
 	read -r _source_id source_tree < <(KERNEL_SOURCE_OFFLINE=1 workbench/packaging/fetch-linux-source.sh trixie linux-source-6.12 \
 	                                   || workbench/packaging/fetch-linux-source.sh trixie linux-source-6.12); \
 	HYPERION_KERNEL_SOURCE="$$source_tree" HYPERION_REQUIRE_KERNEL_SOURCE=1 PYTHONPATH=$(CURDIR)/$(BUILD)/collections \
 	  $(BIN)/python -m pytest -q tests/unit/plugins/module_utils/test_cmdline_kernel.py tests/unit/plugins/module_utils/test_kgdboc_kernel.py \
-	    tests/unit/plugins/module_utils/test_sysrq_kernel.py
+	    tests/unit/plugins/module_utils/test_sysrq_kernel.py tests/unit/plugins/module_utils/test_taprio_offload_kernel.py
 
 TEST_LANE_2 += unit-kernel-source

@@ -6,16 +6,24 @@
 An interface name with a newline or a ':' would name a batch file and a unit instance the kernel has
 no device for; a rate written "100 mbit" is refused by tc only after the old root qdisc is gone; a CAKE
 rate of 0 is sent as no rate at all; taprio intervals beyond u32 or a cycle shorter than its intervals
-are cut by the kernel. Every case is a local host of one check-mode run of the real role and must fail
-at its check task with a message naming the value, with no task reporting a change and none after it.
+are cut by the kernel; a taprio mode without what it needs is refused by the kernel or drops the
+traffic. Every case is a local host of one check-mode run of the real role and must fail at its check
+task with a message naming the value, with no task reporting a change and none after it.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pytest
+import os
+import re
+import textwrap
 
+import pytest
+import yaml
+
+from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import normalize_plan, validate_for_device
+from ansible_collections.hyperion.kernel.tests.unit.collection_paths import ROOT
 from ansible_collections.hyperion.kernel.tests.unit.roles.role_runs import host_tasks, run_role
 
 ROLE = 'hyperion.kernel.network'
@@ -63,6 +71,15 @@ CASES = [
      VALIDATE, ['cycle_time 600000 ns is shorter than the sum of the sched_entries intervals (1000000 ns)']),
     ('taprio-cycle-beyond-int-max',
      _taprio([{'gatemask': '1', 'interval': 2 ** 31}]), VALIDATE, ['add up to 2147483648 ns, beyond the longest cycle']),
+    ('taprio-offload-driver-name', {'network_taprio_offload_drivers': ['igc', 'igc; reboot']},
+     'Check the drivers trusted with taprio full offload',
+     ['network_taprio_offload_drivers must be a list of driver names', 'got ["igc", "igc; reboot"]']),
+    ('taprio-txtime-assist-without-etf',
+     _taprio([{'gatemask': '3', 'interval': 500000}], mode='txtime-assist', txtime_delay=200000), VALIDATE,
+     ['taprio at root in mode txtime-assist needs an etf child (with skip_sock_check: true) on each tx queue its '
+      'open gates use, and has none at 100:1 (tx queue 0: traffic class 0), 100:2 (tx queue 1: traffic class 1)']),
+    ('taprio-full-offload-with-clockid', _taprio([{'gatemask': '3', 'interval': 500000}], mode='full-offload'),
+     VALIDATE, ['mode full-offload takes no clockid']),
 ]
 
 
@@ -92,3 +109,17 @@ def test_refused_at_its_check_before_any_change(refused, case, variables, task, 
     # Nothing between the input checks and the failure touches the host: reads and decisions only.
     assert all(name.startswith(('Validating arguments', 'Resolve', 'Decide', 'Check', 'Read', 'Pick', 'Refuse',
                                 'Validate')) for name in names), names
+
+
+def test_the_readme_s_taprio_plans_validate():
+    """Each worked example of the README's taprio modes is a plan the role takes (on a link of 8 tx queues)."""
+    with open(os.path.join(ROOT, 'roles', 'network', 'README.md')) as handle:
+        readme = handle.read()
+    section = readme[readme.index('## taprio: three modes'):readme.index('## Example playbook')]
+    modes = []
+    for block in re.findall(r'```yaml\n(.*?)```', section, re.S):
+        for plan in yaml.safe_load(textwrap.dedent(block))['network_qdisc_plans']:
+            entries = normalize_plan(plan['qdiscs'])
+            validate_for_device(entries, plan['interface'], 8)
+            modes.append(entries[0]['values']['mode'])
+    assert modes == ['software', 'txtime-assist', 'full-offload']

@@ -79,14 +79,26 @@ def fq_options():
 LEAF_OPTIONS = {'cake': cake_options, 'fq_codel': fq_codel_options, 'fq': fq_options}
 
 
+DUMMY_MODES = ('software', 'txtime-assist')
+TAPRIO_MODES = ('software', 'txtime-assist', 'full-offload')
+
+
 @st.composite
-def taprio_plan(draw, tx_queues=8):
-    """taprio on the root (handle 100:) with a schedule, and etf on some of its classes."""
+def taprio_plan(draw, tx_queues=8, modes=DUMMY_MODES):
+    """taprio on the root (handle 100:) with a schedule, and etf on some of its classes.
+
+    MODES are the taprio modes to draw; a dummy device takes software and txtime-assist (full offload
+    needs a driver that runs it). A txtime-assist plan has the etf children it needs, now and then
+    with their traffic classes sharing one tx queue as in tc-taprio(8)'s example.
+    """
+    mode = draw(st.sampled_from(modes))
     num_tc = draw(st.integers(1, 4))
     # One queue per traffic class at offsets 0 .. num_tc-1, or two for the last one.
     queues = ['1@%d' % i for i in range(num_tc)]
     if draw(st.booleans()) and num_tc < tx_queues:
         queues[-1] = '2@%d' % (num_tc - 1)
+    if mode == 'txtime-assist' and draw(st.booleans()):
+        queues = ['1@0'] * num_tc
     entries = draw(st.lists(st.fixed_dictionaries({
         'command': st.just('S'),
         'gatemask': st.integers(0, (1 << num_tc) - 1).map(lambda m: '0x%x' % m),
@@ -97,8 +109,14 @@ def taprio_plan(draw, tx_queues=8):
         'map': draw(st.lists(st.integers(0, num_tc - 1), min_size=1, max_size=16)),
         'queues': queues,
         'sched_entries': entries,
-        'clockid': 'CLOCK_TAI',
     }
+    if mode != 'full-offload':
+        options['clockid'] = 'CLOCK_TAI'
+    if mode != 'software' or draw(st.booleans()):
+        options['mode'] = mode
+    if mode == 'txtime-assist':
+        # 0 (which tc would not send) and 2^32 are past the limits.
+        options['txtime_delay'] = draw(st.one_of(st.integers(1, 10 ** 6), st.sampled_from([0, 1, 200000, 2 ** 32 - 1, 2 ** 32])))
     total = sum(entry['interval'] for entry in entries)
     if draw(st.booleans()):
         options['cycle_time'] = draw(st.integers(total, total + 10 ** 6))
@@ -108,10 +126,27 @@ def taprio_plan(draw, tx_queues=8):
         options['base_time'] = draw(st.integers(0, 10 ** 12))
     plan = [{'parent': 'root', 'handle': '100:', 'kind': 'taprio', 'options': options}]
     classes = draw(st.sets(st.integers(1, tx_queues), max_size=3))
+    if mode == 'txtime-assist':
+        classes |= set(queue + 1 for queue in scheduled_queues(queues, entries))
     for minor in sorted(classes):
         etf = draw(_options(delta=st.integers(0, 10 ** 6), deadline_mode=st.booleans(), skip_sock_check=st.booleans()))
+        if mode == 'txtime-assist':
+            etf['skip_sock_check'] = True
         plan.append({'parent': '100:%x' % minor, 'kind': 'etf', 'options': etf})
     return plan
+
+
+def scheduled_queues(queues, entries):
+    """The tx queues of the traffic classes whose gate opens in some entry (queues as COUNT@OFFSET words)."""
+    opened = 0
+    for entry in entries:
+        opened |= int(str(entry['gatemask']), 16)
+    found = set()
+    for tc_index, word in enumerate(queues):
+        count, offset = (int(n) for n in word.split('@'))
+        if opened >> tc_index & 1:
+            found.update(range(offset, offset + count))
+    return found
 
 
 @st.composite
@@ -151,7 +186,8 @@ def junk_plan(draw):
     kind = draw(st.one_of(st.sampled_from(('cake', 'fq', 'fq_codel', 'taprio', 'mq', 'etf')), JUNK_VALUES))
     option_names = st.sampled_from(['bandwidth', 'rtt', 'overhead', 'limit', 'flows', 'quantum', 'buckets', 'maxrate',
                                     'num_tc', 'map', 'queues', 'sched_entries', 'cycle_time', 'base_time', 'clockid',
-                                    'delta', 'target', 'interval', 'ecn', 'memory_limit', 'cycle-time-extension'])
+                                    'delta', 'target', 'interval', 'ecn', 'memory_limit', 'cycle-time-extension',
+                                    'mode', 'txtime_delay', 'txtime-delay', 'flags', 'skip_sock_check'])
     entries = st.lists(st.fixed_dictionaries({'gatemask': JUNK_VALUES, 'interval': JUNK_VALUES},
                                              optional={'command': JUNK_VALUES}), max_size=3)
     options = draw(st.one_of(JUNK_VALUES, st.dictionaries(option_names, st.one_of(JUNK_VALUES, entries), max_size=5)))

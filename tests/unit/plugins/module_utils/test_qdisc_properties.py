@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from ansible_collections.hyperion.kernel.plugins.module_utils import qdisc_boot
 from ansible_collections.hyperion.kernel.plugins.module_utils.errors import HyperionError
 from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import (
-    OPTIONS, PRIORITY_COUNT, U32_MAX, apply_plan, normalize_plan, plan_steps, validate_for_device)
+    OPTIONS, PRIORITY_COUNT, TAPRIO_FLAGS, U32_MAX, apply_plan, normalize_plan, plan_steps, validate_for_device)
 from ansible_collections.hyperion.kernel.plugins.module_utils.tc import parse_rate, parse_size, parse_time
 from ansible_collections.hyperion.kernel.tests.unit.plugins.module_utils.qdisc_strategies import (
     JUNK_VALUES, fixed_sample, junk_plan, plans)
@@ -72,6 +72,11 @@ def read_tc_words(kind, words):
             elif type_ in _PARSE:
                 value = _PARSE[type_](words[index + 1])
                 index += 2
+            elif type_ == 'taprio_mode':
+                # tc reads flags with get_u32(base 0); no flags word is 0.
+                given = int(words[index + 1], 0)
+                value = [mode for mode, bits in TAPRIO_FLAGS.items() if bits == given][0]
+                index += 2
             else:
                 value = words[index + 1] if type_ == 'clockid' else int(words[index + 1])
                 index += 2
@@ -109,6 +114,8 @@ def test_validated_plans_become_tc_words_that_read_back_as_planned(qdiscs):
         for key in silent_off:
             if key in entry['values'] and key not in read:
                 read[key] = False
+        if kind == 'taprio':
+            read.setdefault('mode', 'software')
         assert read == entry['values'], argv
         # Every value is within what tc and the kernel take, and no word has white space for tc -batch.
         assert all(re.fullmatch(r'\S+', word) for word in argv)
@@ -121,14 +128,16 @@ def test_validated_plans_become_tc_words_that_read_back_as_planned(qdiscs):
 
 
 def test_the_sample_holds_both_accepted_and_refused_plans():
+    # The lab's sample: the first 60 draws of a fixed seed came out differently with other tests before them
+    # in the process (once without any refusal); the 200 draws the lab takes did not.
     accepted = refused = 0
-    for qdiscs in fixed_sample(plans(), 60):
+    for qdiscs in fixed_sample(plans(), 200):
         try:
             validate_for_device(normalize_plan(qdiscs), 'hyp0', 8)
             accepted += 1
         except HyperionError:
             refused += 1
-    assert accepted >= 20 and refused >= 5, (accepted, refused)
+    assert accepted >= 60 and refused >= 15, (accepted, refused)
 
 
 @settings(max_examples=500, deadline=None)

@@ -25,6 +25,7 @@ GOOD = {
     'file_name': 'hyperion-kernel.asc', 'grub_dropin': '90-hyperion-kernel.cfg', 'kernel_release': '6.19.2-hyperion',
     'param_name': 'usbcore.autosuspend', 'netdev': 'enp0s3', 'mac': '52:54:00:12:34:56',
     'hhmm_window': '22:00-06:00', 'zram_device': 'zram0', 'kernel_algorithm': 'mq-deadline',
+    'driver_name': 'rk_gmac-dwmac',
     'sha256': 'a' * 64, 'checksum': 'sha256:' + 'b' * 64, 'http_url': 'https://repo.example.org/hyperion/',
     'apt_word': 'trixie', 'apt_url': 'file:///srv/hyperion-repo', 'package_name': 'linux-image-hyperion',
     'deb_package_name': 'linux-image-6.19.2+hyp1-hyperion', 'systemd_timespan': '1h 30min',

@@ -19,6 +19,7 @@ import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hyperion.kernel.plugins.module_utils.qdisc_plan import normalize_plan, validate_for_device
 from ansible_collections.hyperion.kernel.plugins.modules import tc_qdisc
 from ansible_collections.hyperion.kernel.tests.unit.module_runs import run_module
 
@@ -136,6 +137,67 @@ def test_a_root_tc_refuses_leaves_the_old_root_in_place(captured_host, monkeypat
     assert code == 1 and result['changed'] is False and result['actions'] == []
     changing = [argv for argv in captured_host if 'replace' in argv or 'del' in argv]
     assert changing == [['/sbin/tc', 'qdisc', 'replace', 'dev', 'hyp-cake0', 'root', 'handle', 'fff0:', 'fq_codel']]
+
+
+# tc-taprio(8)'s txtime-assist example on the trixie capture's 8-queue dummy link hyp-taprio0.
+TXTIME_ASSIST = [
+    {'parent': 'root', 'handle': '100:', 'kind': 'taprio', 'options': {
+        'mode': 'txtime-assist', 'txtime_delay': 200000, 'num_tc': 3, 'map': [2, 2, 1, 0], 'queues': ['1@0', '1@0', '1@0'],
+        'sched_entries': [{'gatemask': '0x1', 'interval': 300000}, {'gatemask': '0x2', 'interval': 300000},
+                          {'gatemask': '0x4', 'interval': 400000}], 'clockid': 'CLOCK_TAI'}},
+    {'parent': '100:1', 'kind': 'etf', 'options': {'delta': 100000, 'skip_sock_check': True}}]
+FULL_OFFLOAD = [{'parent': 'root', 'handle': '100:', 'kind': 'taprio', 'options': {
+    'mode': 'full-offload', 'num_tc': 2, 'map': [1, 1, 0], 'queues': ['1@0', '1@1'],
+    'sched_entries': [{'gatemask': '0x1', 'interval': 200000}, {'gatemask': '0x3', 'interval': 800000}]}}]
+
+
+@pytest.fixture
+def link_driver(monkeypatch):
+    """The driver the module reads for the link (the capture has no sysfs): none, as for its dummy links."""
+    drivers = {}
+    monkeypatch.setattr(tc_qdisc, 'read_link_driver', drivers.get)
+    return drivers
+
+
+def test_txtime_assist_in_check_mode(captured_host, link_driver, capsys):
+    code, result = run_module(tc_qdisc, {'device': 'hyp-taprio0', 'qdiscs': TXTIME_ASSIST, '_ansible_check_mode': True,
+                                         '_ansible_diff': True}, capsys)
+    assert code == 0 and result['changed'] is True
+    # The captured software taprio cannot take new flags: deleted first, then the new one and its etf.
+    assert [a[2] for a in result['actions']] == ['del', 'replace', 'replace']
+    assert result['actions'][1][-6:] == ['clockid', 'CLOCK_TAI', 'flags', '0x1', 'txtime-delay', '200000']
+    assert 'mode=software' in result['diff']['before']
+    assert 'mode=txtime-assist txtime_delay=200000' in result['diff']['after']
+    assert not [c for c in captured_host if 'replace' in c or 'del' in c]
+
+
+def test_full_offload_on_a_link_without_a_driver_is_refused_before_any_change(captured_host, link_driver, capsys):
+    code, result = run_module(tc_qdisc, {'device': 'hyp-taprio0', 'qdiscs': FULL_OFFLOAD}, capsys)
+    assert code == 1 and result['changed'] is False and result['actions'] == []
+    assert result['msg'].startswith('taprio mode full-offload needs a driver that runs the schedule in hardware '
+                                    '(ndo_setup_tc with TC_SETUP_QDISC_TAPRIO), and hyp-taprio0 has no device driver')
+    assert not [c for c in captured_host if 'replace' in c or 'del' in c]
+    link_driver['hyp-taprio0'] = 'e1000e'
+    code, result = run_module(tc_qdisc, {'device': 'hyp-taprio0', 'qdiscs': FULL_OFFLOAD}, capsys)
+    assert code == 1 and "hyp-taprio0's driver is e1000e. The drivers that can, as of Linux 6.12.118: " in result['msg']
+    assert not [c for c in captured_host if 'replace' in c or 'del' in c]
+
+
+def test_full_offload_on_a_listed_or_trusted_driver(captured_host, link_driver, capsys):
+    for driver, trusted in (('igc', []), ('vendor_tsn', ['vendor_tsn'])):
+        link_driver['hyp-taprio0'] = driver
+        code, result = run_module(tc_qdisc, {'device': 'hyp-taprio0', 'qdiscs': FULL_OFFLOAD, 'taprio_offload_drivers': trusted,
+                                             '_ansible_check_mode': True}, capsys)
+        assert code == 0, result
+        assert [a[2] for a in result['actions']] == ['del', 'replace'] and result['actions'][1][-2:] == ['flags', '0x2']
+        assert 'clockid' not in result['actions'][1]
+
+
+def test_a_trusted_driver_is_a_whole_driver_name(captured_host, link_driver, capsys):
+    code, result = run_module(tc_qdisc, {'device': 'hyp-cake0', 'qdiscs': CAKE, 'taprio_offload_drivers': ['igc; reboot']},
+                              capsys)
+    assert code == 1 and 'taprio_offload_drivers[0] must be a driver name of letters, digits' in result['msg']
+    assert len(captured_host) == 0
 
 
 def test_real_mode_runs_then_verifies(captured_host, capsys):
@@ -278,6 +340,17 @@ def test_the_documentation_parses_and_states_the_limits():
     doc = yaml.safe_load(tc_qdisc.DOCUMENTATION)
     options = ' '.join(doc['options']['qdiscs']['suboptions']['options']['description'])
     for words in ('2^64-1 bytes/s', 'a rate of 0 is refused', 'at least the sum of the intervals', 'at most 2^32-1',
-                  'tc refuses C(100 mbit)', 'a power of two'):
+                  'tc refuses C(100 mbit)', 'a power of two', 'V(software)', 'V(txtime-assist)', 'V(full-offload)',
+                  'C(flags 0x1)', 'C(flags 0x2)', 'C(skip_sock_check)', 'no C(clockid) and no C(txtime_delay)'):
         assert words in options, words
+    assert 'Linux 6.12.118' in ' '.join(doc['options']['taprio_offload_drivers']['description'])
+    examples = yaml.safe_load(tc_qdisc.EXAMPLES)
+    modes = [task['hyperion.kernel.tc_qdisc']['qdiscs'][0]['options'].get('mode') for task in examples
+             if task['hyperion.kernel.tc_qdisc'].get('qdiscs') and task['hyperion.kernel.tc_qdisc']['qdiscs'][0]['kind'] == 'taprio']
+    assert {'software', 'txtime-assist', 'full-offload'} <= set(modes)
+    # Every example plan validates (on a link with 8 tx queues of unknown speed, as the captured dummy links).
+    for task in examples:
+        args = task['hyperion.kernel.tc_qdisc']
+        if args.get('qdiscs'):
+            validate_for_device(normalize_plan(args['qdiscs']), args['device'], 8)
     assert 'dev_valid_name' in ' '.join(doc['options']['device']['description'])
