@@ -129,8 +129,9 @@ TUNING_CHECK = 'Check the settings'
 TUNING_BORE = "Check BORE's settings against the ranges of the BORE patch"
 TUNING_PROFILE = 'Resolve the profile items this role applies'
 TUNING_ADIOS = 'Check the ADIOS settings against the bounds of the ADIOS patch'
+TUNING_KNOBS = 'Check scheduler statistics and HRTICK (role variables first, else the profile)'
 TUNING_READING = {TUNING_PROFILE, 'Decide BORE, I/O scheduler and THP settings (role variables first, else the profile)',
-                  TUNING_CHECK, TUNING_BORE}
+                  TUNING_KNOBS, TUNING_CHECK, TUNING_BORE}
 TUNING_CASES = [
     ('thp-unknown', {'tuning_thp_enabled': 'sometimes'}, TUNING_CHECK, ['THP enabled "sometimes"', 'Nothing was changed']),
     ('thp-defrag-newline', {'tuning_thp_defrag': 'madvise\nw /etc/shadow'}, TUNING_CHECK, ['defrag']),
@@ -145,6 +146,9 @@ TUNING_CASES = [
      ['tuning_adios: ADIOS read_priority (priority of reads, as a nice value) must be -20 to 19']),
     ('adios-not-a-setting', {'tuning_adios': {'batch_order': 1}}, TUNING_ADIOS, ["'batch_order' is not an ADIOS tunable"]),
     ('adios-newline', {'tuning_adios': {'read_priority': '1\nRUN+="/bin/sh"'}}, TUNING_ADIOS, ['must be a whole number']),
+    ('schedstats-item-not-a-switch', {'tuning_overrides': {'sysctl:kernel.sched_schedstats': 'sometimes'}}, TUNING_KNOBS,
+     ["profile item sysctl:kernel.sched_schedstats must be true or false, not 'sometimes'"]),
+    ('tmpfiles-elsewhere', {'tuning_sched_tmpfiles': '/etc/hyperion-sched.conf'}, TUNING_CHECK, ['tuning_sched_tmpfiles']),
     ('override-misspelt', {'tuning_overrides': {'iosched:nvm': 'none'}}, TUNING_PROFILE,
      ["item id 'iosched:nvm' is not of a known form", 'did you mean "iosched:nvme"']),
     ('override-misspelt-sysctl', {'tuning_overrides': {'sysctl:kernel.sched_bor': 1}}, TUNING_PROFILE,
