@@ -98,8 +98,8 @@ def test_nothing_live_when_the_running_kernel_already_agrees_or_lacks_the_knob()
 
 
 def test_tuning_and_network_write_their_files_and_live_values():
-    facts = {'sched': {'features': {'HRTICK': False, 'PLACE_LAG': True}}, 'sysctl': {'kernel.sched_schedstats': '0',
-                                                                                      'net.ipv4.tcp_notsent_lowat': '4294967295'}}
+    facts = {'sched': {'features': {'HRTICK': False, 'PLACE_LAG': True}},
+             'sysctl': {'kernel.sched_schedstats': '0', 'net.ipv4.tcp_notsent_lowat': '4294967295'}}
     tuning = runtime_knobs.plan_knobs('tuning', {}, items=ITEMS, facts=facts)
     assert tuning['sysctl'] == [{'key': 'kernel.sched_schedstats', 'value': 1}]
     assert tuning['tmpfiles'] == ['w /sys/kernel/debug/sched/features - - - - HRTICK']
@@ -179,5 +179,5 @@ def test_the_command_line_parameters_of_knobs_cannot_also_be_extra_parameters():
 def test_the_boot_params_policy_carries_the_knobs():
     plan = runtime_knobs.plan_knobs('boot_params', {}, items=ITEMS, target_config=TEST_KERNEL)
     params = cmdline_params('ttyS0,115200', False, plan['cmdline'], False, 1)
-    assert [p['name'] for p in params] == ['kgdboc', 'kgdbwait', 'sysrq_always_enabled', 'damon_reclaim.enabled', 'threadirqs',
-                                          'usbcore.autosuspend']
+    assert [p['name'] for p in params] == [
+        'kgdboc', 'kgdbwait', 'sysrq_always_enabled', 'damon_reclaim.enabled', 'threadirqs', 'usbcore.autosuspend']
