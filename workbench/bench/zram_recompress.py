@@ -145,8 +145,19 @@ def kconfig_zram(text):
     return options
 
 
+def _cpu_sum(cpu):
+    return round(cpu['user'] + cpu['system'], 3) if cpu else None
+
+
+def _busy_between(raw, clk_tck):
+    """The guest's busy CPU seconds between raw's proc_stat_before and proc_stat_after lines, None without them."""
+    if not raw.get('proc_stat_before') or not raw.get('proc_stat_after'):
+        return None
+    ticks = busy_ticks(parse_proc_stat_cpu(raw['proc_stat_after'])) - busy_ticks(parse_proc_stat_cpu(raw['proc_stat_before']))
+    return round(ticks / float(clk_tck), 2)
+
+
 def _pass_figures(raw, clk_tck):
-    before, after = parse_proc_stat_cpu(raw['proc_stat_before']), parse_proc_stat_cpu(raw['proc_stat_after'])
     mm_after = parse_mm_stat(raw['after']['mm_stat'])
     mm_compacted = parse_mm_stat(raw['after_compact']['mm_stat'])
     cpu = raw['writer_cpu_s']
@@ -154,8 +165,8 @@ def _pass_figures(raw, clk_tck):
         'error': raw.get('error'),
         'wall_s': raw['wall_s'],
         'idle_mark_s': raw['idle_mark_s'],
-        'writer_cpu_s': round(cpu['user'] + cpu['system'], 3),
-        'system_busy_cpu_s': round((busy_ticks(after) - busy_ticks(before)) / float(clk_tck), 2),
+        'writer_cpu_s': _cpu_sum(cpu),
+        'system_busy_cpu_s': _busy_between(raw, clk_tck),
         'pages_tried': probe_count(raw['probes']['compress']),
         'pages_read': probe_count(raw['probes']['decompress']),
         'pages_recompressed': probe_count(raw['probes']['alloc']),
@@ -177,6 +188,8 @@ def run_figures(raw):
         'workload_sha256': raw['workload'].get('sha256'),
         'workload_bytes': raw['workload'].get('bytes'),
         'workload_wall_s': raw['workload'].get('wall_s'),
+        'workload_cpu_s': _cpu_sum(raw['workload'].get('fill_cpu_s')),
+        'workload_system_cpu_s': _busy_between(raw['workload'], clk_tck),
         'settled': raw['workload'].get('settled'),
         'before': before,
         'stored_pages': before['orig_data_size'] // PAGE,
@@ -222,6 +235,9 @@ def run_figures(raw):
 # The figures the summary gives a median and a spread of, with the table's labels.
 SUMMARY_FIGURES = (
     ('stored_pages', 'pages stored'),
+    ('workload_wall_s', 'workload: wall s'),
+    ('workload_cpu_s', 'workload: CPU s of its process (file reads + primary compression)'),
+    ('workload_system_cpu_s', 'workload: CPU s (system)'),
     ('huge_before', 'huge pages before'),
     ('huge_after', 'huge pages after'),
     ('compr_before', 'compr_data_size before'),
@@ -244,7 +260,6 @@ SUMMARY_FIGURES = (
     ('pass2_pages_read', 'pass 2: pages read back'),
     ('pass2_pages_recompressed', 'pass 2: pages recompressed'),
     ('pass2_writer_cpu_s', 'pass 2: CPU s (writer)'),
-    ('workload_wall_s', 'workload fill s (primary compression)'),
 )
 
 
