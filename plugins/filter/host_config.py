@@ -79,6 +79,11 @@ def zram_generator_conf(device, size, algorithm, swap_priority, options='discard
     return zram_plan.generator_conf(device, size, algorithm, priority, options)
 
 
+def zram_algorithms(items, primary=None, recompression=None, multi_comp=True):
+    """{'primary', 'recompression'}: the role's variables where the resolved profile items agree, else the items."""
+    return zram_plan.algorithm_choice(items, primary, recompression, bool(multi_comp))
+
+
 def zram_role_inputs(values):
     """True when the zram role's variables (a dict of them) are fit to use; else the error naming the variable."""
     return zram_plan.check_role_inputs(values)
@@ -118,6 +123,7 @@ def default_route_qdisc(item, default_qdisc, device, links, explicit=None):
 class FilterModule(object):
     def filters(self):
         functions = (kgdboc_tty, kgdboc_problems, kernel_extra_params, kernel_cmdline_policy, runtime_knob_plan, zram_size_mib,
-                     zram_ratio_expression, zram_compression, zram_generator_conf, zram_role_inputs, zram_offered_algorithms,
-                     zram_check_offered, zram_live_safe, zram_takeover_probe, qdisc_batch, default_route_qdisc)
+                     zram_ratio_expression, zram_compression, zram_generator_conf, zram_algorithms, zram_role_inputs,
+                     zram_offered_algorithms, zram_check_offered, zram_live_safe, zram_takeover_probe, qdisc_batch,
+                     default_route_qdisc)
         return dict((f.__name__, _guard(f)) for f in functions)

@@ -34,6 +34,7 @@ import math
 import operator
 import re
 
+from .check import describe_expected, match_value
 from .errors import HyperionError
 from .validation import ValidationError, bounded_int, did_you_mean, require, single_line
 
@@ -265,6 +266,38 @@ def compression_setting(primary, recompression, multi_comp, recompress_params_te
     if params:
         return '%s %s (%s)' % (primary, recompression, params), None
     return '%s %s' % (primary, recompression), None
+
+
+# The profile items of the two algorithms: what check.yml and the rollout's health gate read on the host.
+ALGORITHM_ITEMS = (('zram_compression_algorithm', 'zram:zram0:comp_algorithm'),
+                   ('zram_recompression_algorithm', 'zram:zram0:recomp_algorithm'))
+
+
+def algorithm_choice(items, primary=None, recompression=None, multi_comp=True):
+    """{'primary', 'recompression'} the role configures: its variables, else the resolved profile items.
+
+    A variable the item would fail is refused: the role would set up a host that check.yml reports as drifting
+    and that fails the rollout's health gate, which read the items, not the role's variables. A site chooses
+    the algorithms (and so their order) with hyperion_profile_overrides, which the role and the check both
+    follow; a skipped item, or the recompression item on a kernel without recompression, judges nothing.
+    Without a variable, an exact item gives its value and a one_of item its first value.
+    """
+    chosen = []
+    for (name, item_id), value in zip(ALGORITHM_ITEMS, (primary, recompression)):
+        item = (items or {}).get(item_id) or {}
+        judged = bool(item) and not item.get('skip') and (item_id != ALGORITHM_ITEMS[1][1] or multi_comp)
+        if value is None:
+            value = item.get('value') if item.get('match', 'exact') == 'exact' else (item.get('values') or [None])[0]
+            if value is None:
+                raise HyperionError('%s is not set and the profile item %s gives no algorithm (%s): set one of them'
+                                    % (name, item_id, describe_expected(item) if item else 'no such item'))
+        elif judged and not match_value(item, value):
+            raise HyperionError(
+                '%s is %s, but the profile item %s expects %s: check.yml and the rollout\'s health gate would fail the '
+                'host. Choose the algorithms with hyperion_profile_overrides ("%s": %s), which this role and the check '
+                'both follow, instead of %s' % (name, value, item_id, describe_expected(item), item_id, value, name))
+        chosen.append(value)
+    return {'primary': chosen[0], 'recompression': chosen[1]}
 
 
 # zram's compression backends (CONFIG_ZRAM_BACKEND_*, kernel 6.12 and later) and, before them, the

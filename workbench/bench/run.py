@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """hyperion.kernel benchmarks: `make bench` (all parts) or `make bench BENCH=audit`.
 
-    python workbench/bench/run.py [audit] [converge] [rollout] [distribution]   run parts, print, write JSON
+    python workbench/bench/run.py [audit] [converge] [rollout] [distribution] [zram-recompress]   run parts, print, write JSON
     python workbench/bench/run.py table RESULTS.json                              print a results file again
     python workbench/bench/run.py clean                                           remove what a crashed run left
 
@@ -29,7 +29,9 @@ sys.path.insert(0, BENCH_DIR)
 import report  # noqa: E402  pylint: disable=wrong-import-position
 import fleet as fleet_mod  # noqa: E402  pylint: disable=wrong-import-position
 
-PARTS = ('audit', 'converge', 'rollout', 'distribution')
+PARTS = ('audit', 'converge', 'rollout', 'distribution', 'zram-recompress')
+# The parts deploy.yml's runs on the demo lab measure together (lab_bench.py).
+DEMO_LAB_PARTS = ('converge', 'rollout', 'distribution')
 
 
 def log(message):
@@ -80,6 +82,9 @@ def print_results(results):
     rerun_time = results.get('converge', {}).get('rerun_time')
     if rerun_time:
         sections.append(report.time_table(rerun_time, 'Converged re-run: where the time went'))
+    if 'zram-recompress' in results:
+        import zram_recompress
+        sections.append(zram_recompress.table(results['zram-recompress']))
     print('\n\n'.join(sections))
 
 
@@ -117,7 +122,7 @@ def run_audit_part(args, results_dir, stamp):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('parts', nargs='*', help='audit, converge, rollout, distribution (default: all); '
+    parser.add_argument('parts', nargs='*', help='audit, converge, rollout, distribution, zram-recompress (default: all); '
                         'or "table FILE", or "clean"')
     parser.add_argument('--hosts', type=int, default=int(os.environ.get('BENCH_HOSTS', 50)),
                         help='simulated hosts for the audit (1-%d, default 50)' % fleet_mod.MAX_HOSTS)
@@ -143,6 +148,21 @@ def main(argv=None):
                         help='benchmark the one-task profile_check play even when check.yml exists')
     parser.add_argument('--lab', default=os.environ.get('BENCH_LAB', 'bench'),
                         help='VM lab name for converge/rollout/distribution')
+    parser.add_argument('--zram-lab', default=os.environ.get('BENCH_ZRAM_LAB', 'zrec'),
+                        help='VM lab name for zram-recompress (one machine, z1)')
+    parser.add_argument('--zram-orders', default='zstd:lz4hc,lz4hc:zstd,lz4:zstd',
+                        help='zram-recompress: PRIMARY:RECOMPRESSION orders, comma-separated; an order whose algorithms '
+                             'the kernel does not offer is reported as not run')
+    parser.add_argument('--zram-reps', type=int, default=3, help='zram-recompress: runs of each order (default 3)')
+    parser.add_argument('--zram-workload-mib', type=int, default=512,
+                        help='zram-recompress: anonymous memory the workload fills with file contents (default 512)')
+    parser.add_argument('--zram-memory-max-mib', type=int, default=128,
+                        help='zram-recompress: MemoryMax= of the workload\'s scope, the rest goes to zram swap (default 128)')
+    parser.add_argument('--zram-disksize-mib', type=int, default=1024, help='zram-recompress: zram0 disksize (default 1024)')
+    parser.add_argument('--zram-reuse-lab', action='store_true',
+                        help='zram-recompress: use the lab when it is up already and leave it up (for trying changes; '
+                             'the figures of the README come from a fresh lab)')
+    parser.add_argument('--zram-vm-memory', type=int, default=1536, help='zram-recompress: the machine\'s MiB (default 1536)')
     parser.add_argument('--results-dir', default=os.path.join(BENCH_DIR, 'results'))
     args = parser.parse_args(argv)
     if args.variants:
@@ -158,6 +178,8 @@ def main(argv=None):
         fleet_mod.clean(os.path.join(args.results_dir, 'fleet'), log=log)
         import lab_bench
         lab_bench.clean(args.lab, log=log)
+        import zram_recompress
+        zram_recompress.clean(REPO, args.zram_lab, log=log)
         return 0
     parts = args.parts or list(PARTS)
     unknown = [p for p in parts if p not in PARTS]
@@ -181,10 +203,14 @@ def main(argv=None):
         if 'audit' in parts:
             results['audit'] = run_audit_part(args, args.results_dir, stamp)
             save()
-        lab_parts = [p for p in parts if p != 'audit']
+        lab_parts = [p for p in parts if p in DEMO_LAB_PARTS]
         if lab_parts:
             import lab_bench
             results.update(lab_bench.run(lab_parts, args, REPO, os.path.join(args.results_dir, 'lab-' + stamp), log=log))
+            save()
+        if 'zram-recompress' in parts:
+            import zram_recompress
+            results['zram-recompress'] = zram_recompress.run(args, REPO, os.path.join(args.results_dir, 'zram-' + stamp), log=log)
     finally:
         results['finished_utc'] = datetime.datetime.utcnow().strftime('%Y%m%dT%H%M%SZ')
         save()

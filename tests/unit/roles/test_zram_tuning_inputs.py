@@ -29,9 +29,11 @@ ZRAM_CHECK = "Check the role's values before anything is read or changed"
 ZRAM_PROFILE = 'Resolve the profile items this role applies'
 ZRAM_SIZE = 'Check the size against the RAM and plan the compression setting'
 ZRAM_OFFERED = 'Refuse algorithms the kernel does not offer, before any swap stops'
+ZRAM_ALGORITHMS = "Choose the algorithms (the role's variables where the profile items agree, else the items)"
 # The tasks a zram run may pass before a later check: they read, decide or (check mode) would load zram.
 ZRAM_READING = {ZRAM_CHECK, ZRAM_PROFILE, "Read the zram state, the memory size and the target kernel's zram options",
-                'Decide the device\'s size, algorithms and priority (role variables first, else the profile)', ZRAM_SIZE,
+                'Decide the device\'s size and priority (role variables first, else the profile)', ZRAM_ALGORITHMS,
+                ZRAM_SIZE,
                 'Find the compression algorithms the target kernel offers'}
 
 # (case, values, the task that refuses, what its message says)
@@ -66,9 +68,13 @@ ZRAM_CASES = [
     ('size-overflows', {'zram_size': '10 ^ 400'}, ZRAM_SIZE, ['cannot be evaluated']),
     ('size-python-power', {'zram_size': 'ram ** 1'}, ZRAM_SIZE, ['** and // are Python']),
     ('size-larger-than-ram', {'zram_size': 'ram * 2'}, ZRAM_SIZE, ['MiB of RAM']),
+    # check.yml and the rollout's gate read the items: a variable they would fail leaves a drifting host.
+    ('algorithm-not-the-profiles', {'zram_compression_algorithm': 'lz4'}, ZRAM_ALGORITHMS,
+     ['zram_compression_algorithm is lz4, but the profile item zram:zram0:comp_algorithm expects zstd',
+      'hyperion_profile_overrides']),
 ]
 # No kernel offers this name; the message lists what this machine's kernel does offer.
-OFFERED_CASE = ('algorithm-not-offered', {'zram_compression_algorithm': 'lz5'}, ZRAM_OFFERED,
+OFFERED_CASE = ('algorithm-not-offered', {'zram_overrides': {'zram:zram0:comp_algorithm': 'lz5'}}, ZRAM_OFFERED,
                 ['the compression algorithm lz5 is not offered by the kernel', 'nothing was changed'])
 # The argument spec's own refusals (types).
 ZRAM_SPEC_CASES = [('priority-not-a-number', {'zram_swap_priority': 'high'}, ARG_SPEC_TASK, ['zram_swap_priority'])]

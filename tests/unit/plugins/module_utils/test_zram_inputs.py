@@ -207,3 +207,40 @@ def test_a_near_miss_names_the_offered_algorithm():
     offered = {'algorithms': ['lzo-rle', 'lzo', 'lz4'], 'source': '/sys/block/zram0/comp_algorithm'}
     with pytest.raises(HyperionError, match=r'lz5 is not offered .*\(did you mean "lzo" or "lz4"'):
         zram_plan.check_offered('lz5', None, True, offered)
+
+
+def _items(overrides):
+    from ansible_collections.hyperion.kernel.plugins.module_utils.profile_files import load_resolved
+    return dict((item['id'], item) for item in load_resolved(profile='hyperion-2.2.4', overlays=[], overrides=overrides)['items'])
+
+
+def test_the_algorithms_come_from_the_profile_items():
+    assert zram_plan.algorithm_choice(_items({})) == {'primary': 'zstd', 'recompression': 'lz4hc'}
+
+
+def test_a_site_chooses_the_order_with_overrides_which_the_check_reads_too():
+    items = _items({'zram:zram0:comp_algorithm': 'lz4', 'zram:zram0:recomp_algorithm': 'zstd'})
+    assert zram_plan.algorithm_choice(items) == {'primary': 'lz4', 'recompression': 'zstd'}
+    # Restating the override in the role's variables is fine.
+    assert zram_plan.algorithm_choice(items, 'lz4', 'zstd') == {'primary': 'lz4', 'recompression': 'zstd'}
+
+
+def test_a_role_variable_the_check_would_fail_is_refused_naming_the_override():
+    with pytest.raises(HyperionError, match=r'zram_compression_algorithm is lz4, but the profile item zram:zram0:comp_algorithm '
+                                            r'expects zstd: .*hyperion_profile_overrides \("zram:zram0:comp_algorithm": lz4\)'):
+        zram_plan.algorithm_choice(_items({}), 'lz4', None)
+    with pytest.raises(HyperionError, match=r'zram_recompression_algorithm is zstd, .* expects lz4hc'):
+        zram_plan.algorithm_choice(_items({}), None, 'zstd')
+
+
+def test_items_that_judge_nothing_leave_the_variables_free():
+    skipped = _items({'zram:zram0:comp_algorithm': {'skip': 'the site audits zram elsewhere'}})
+    assert zram_plan.algorithm_choice(skipped, 'lz4', None) == {'primary': 'lz4', 'recompression': 'lz4hc'}
+    # Without CONFIG_ZRAM_MULTI_COMP the recompression item is not applicable, so the check reads nothing there.
+    assert zram_plan.algorithm_choice(_items({}), None, 'zstd', multi_comp=False)['recompression'] == 'zstd'
+
+
+def test_a_one_of_item_gives_its_first_value_and_admits_the_others():
+    items = _items({'zram:zram0:comp_algorithm': {'match': 'one_of', 'values': ['lz4', 'zstd']}})
+    assert zram_plan.algorithm_choice(items)['primary'] == 'lz4'
+    assert zram_plan.algorithm_choice(items, 'zstd', None)['primary'] == 'zstd'
