@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the hyperion.kernel collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -306,7 +305,7 @@ def measure(args):
         out['before'] = zram_files()
         probes_setup(os.getpid())
         try:
-            out['passes'] = [recompress_pass('type=idle') for _ in range(args.passes)]
+            out['passes'] = [recompress_pass('type=idle') for _pass in range(args.passes)]
         finally:
             probes_remove()
     finally:

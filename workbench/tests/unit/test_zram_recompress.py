@@ -129,7 +129,7 @@ def test_the_orders_differ_as_the_size_classes_say():
 
 
 def test_summary_and_table_of_two_runs_of_each_order():
-    runs = [zr.run_figures(_raw(order)) for order in ORDERS for _ in range(2)]
+    runs = [zr.run_figures(_raw(order)) for order in ORDERS for _run in range(2)]
     summary = zr.summarize(runs)
     assert set(summary) == {'zstd:lz4hc', 'lz4hc:zstd'}
     tried = summary['zstd:lz4hc']['pages_tried']
