@@ -27,7 +27,7 @@ import re
 from .errors import HyperionError
 from .taprio_offload import check_full_offload, trusted_drivers
 from .tc import normalize_qdiscs, parse_qdisc_json, parse_rate, parse_size, parse_time
-from .validation import is_valid, require
+from .validation import as_bool, is_valid, require
 
 KINDS = ('cake', 'etf', 'fq', 'fq_codel', 'mq', 'taprio')
 CLASSFUL_KINDS = ('mq', 'taprio')
@@ -43,8 +43,6 @@ MAX_TRAFFIC_CLASSES = 16
 PRIORITY_COUNT = 16
 DEFAULT_HANDLE = '0:'
 
-_TRUE_WORDS = ('true', 'yes', 'on', '1')
-_FALSE_WORDS = ('false', 'no', 'off', '0')
 
 
 # Limits of the consumers: tc's parsers (tc/tc_util.c, q_*.c in iproute2) and the kernel's (net/sched/sch_*.c).
@@ -184,17 +182,6 @@ class QdiscApplyError(HyperionError):
 
 # ---------------------------------------------------------------- values: plan side
 
-def _as_bool(value, what):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE_WORDS:
-        return True
-    if text in _FALSE_WORDS:
-        return False
-    raise HyperionError('%s must be true or false, not %r' % (what, value))
-
-
 def _as_int(value, what, minimum=None):
     if isinstance(value, bool):
         raise HyperionError('%s must be an integer, not %r' % (what, value))
@@ -289,7 +276,7 @@ def _canonical_value(spec, value, what):
     if type_ == 'ns':
         return _as_int(value, what + ' (nanoseconds)', minimum=0)
     if type_ == 'bool':
-        return _as_bool(value, what)
+        return as_bool(value, what)
     if type_ == 'choice':
         text = str(value).strip()
         if text not in spec['choices']:

@@ -19,6 +19,7 @@ __metaclass__ = type
 
 from .errors import HyperionError
 from .sched import PREEMPT_MODES, feature_word
+from .validation import as_bool, bounded_int
 
 INT_MAX = 2 ** 31 - 1
 UINT_MAX = 2 ** 32 - 1
@@ -62,25 +63,10 @@ KNOBS = {
 }
 SCHED_FEATURES_PATH = '/sys/kernel/debug/sched/features'
 SCHED_PREEMPT_PATH = '/sys/kernel/debug/sched/preempt'
-_TRUE = ('true', 'yes', 'on', 'y', '1')
-_FALSE = ('false', 'no', 'off', 'n', '0')
 
 
 def knobs_of(role):
     return sorted(name for name, knob in KNOBS.items() if knob['role'] == role)
-
-
-def _bool(value, what):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise HyperionError('%s must be true or false, not %r' % (what, value))
 
 
 def normalize(name, value, what=None):
@@ -89,22 +75,14 @@ def normalize(name, value, what=None):
     what = what or name
     kind = knob['type']
     if kind in ('bool', 'on/off', 'Y/N', '0/1'):
-        on = _bool(value, what)
+        on = as_bool(value, what)
         return {'bool': on, 'on/off': on, 'Y/N': 'Y' if on else 'N', '0/1': 1 if on else 0}[kind]
     if kind == 'preempt':
         text = str(value).strip() if isinstance(value, str) else None
         if text not in PREEMPT_MODES:
             raise HyperionError('%s must be one of the preemption modes %s, not %r' % (what, ', '.join(PREEMPT_MODES), value))
         return text
-    if isinstance(value, bool):
-        raise HyperionError('%s must be an integer from %d to %d, not %r' % (what, knob['min'], knob['max'], value))
-    try:
-        number = int(str(value).strip(), 10)
-    except ValueError:
-        raise HyperionError('%s must be an integer from %d to %d, not %r' % (what, knob['min'], knob['max'], value))
-    if not knob['min'] <= number <= knob['max']:
-        raise HyperionError('%s must be an integer from %d to %d, not %d' % (what, knob['min'], knob['max'], number))
-    return number
+    return bounded_int(value, what, knob['min'], knob['max'])
 
 
 def profile_value(name, items):

@@ -125,6 +125,23 @@ def single_line(value, what, allow_empty=True):
     return value
 
 
+# The words a switch takes (as Ansible's own booleans, in any case); 1 and 0 as numbers too.
+TRUE_WORDS = ('true', 'yes', 'on', 'y', '1')
+FALSE_WORDS = ('false', 'no', 'off', 'n', '0')
+
+
+def as_bool(value, what):
+    """VALUE as True or False: a bool, 1 or 0, or one of the words above; anything else is refused naming WHAT."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValidationError('%s must be true or false, not %r' % (what, value))
+
+
 def bounded_int(value, what, minimum=None, maximum=None, why=''):
     """VALUE as an int within [minimum, maximum]; booleans, floats with a fraction and text are refused.
 

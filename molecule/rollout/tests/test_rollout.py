@@ -133,14 +133,19 @@ BORE_AND_ADIOS_ITEMS = ("CONFIG_SCHED_BORE", "CONFIG_MQ_IOSCHED_ADIOS", "bore:bu
                         "iosched:nvme")
 
 
-def test_bore_and_adios_run_with_the_profile_settings(host):
-    build = _build()
+def _running_check(host, build):
+    """profile_check's results by item id for the running test kernel, with the build's skips."""
     overrides = dict(build["profile_skips"], **{"uname:release": RELEASE, "CONFIG_LOCALVERSION": "-hyperion"})
     result = host.ansible("hyperion.kernel.profile_check",
                           json.dumps({"profile": "hyperion-2.2.4", "overrides": overrides, "fail_on": "never"}),
                           check=False, become=True)
     assert not result.get("failed"), result.get("msg")
-    status = dict((item["id"], item) for item in result["items"])
+    return dict((item["id"], item) for item in result["items"])
+
+
+def test_bore_and_adios_run_with_the_profile_settings(host):
+    build = _build()
+    status = _running_check(host, build)
     if not build["patches"]:
         assert status["CONFIG_SCHED_BORE"]["status"] == "not_applicable", status["CONFIG_SCHED_BORE"]
         assert build["accepted_missing"]["CONFIG_SCHED_BORE"] in status["CONFIG_SCHED_BORE"]["detail"]
@@ -220,13 +225,7 @@ RUNTIME_ITEMS_NOT_APPLICABLE = {"sched:preempt": "needs CONFIG_ARCH_HAS_PREEMPT_
 
 
 def test_runtime_promises_hold_on_the_running_test_kernel(host):
-    build = _build()
-    overrides = dict(build["profile_skips"], **{"uname:release": RELEASE, "CONFIG_LOCALVERSION": "-hyperion"})
-    result = host.ansible("hyperion.kernel.profile_check",
-                          json.dumps({"profile": "hyperion-2.2.4", "overrides": overrides, "fail_on": "never"}),
-                          check=False, become=True)
-    assert not result.get("failed"), result.get("msg")
-    status = dict((item["id"], item) for item in result["items"])
+    status = _running_check(host, _build())
     for item in RUNTIME_ITEMS_PASS:
         assert status[item]["status"] == "pass", status[item]
     for item, reason in RUNTIME_ITEMS_NOT_APPLICABLE.items():
