@@ -43,8 +43,6 @@ MAX_TRAFFIC_CLASSES = 16
 PRIORITY_COUNT = 16
 DEFAULT_HANDLE = '0:'
 
-
-
 # Limits of the consumers: tc's parsers (tc/tc_util.c, q_*.c in iproute2) and the kernel's (net/sched/sch_*.c).
 U32_MAX = 2 ** 32 - 1
 S32_MAX = 2 ** 31 - 1
